@@ -1,0 +1,5 @@
+"""``python -m pipeline STAGE ...``."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,368 @@
+"""Typed, validated configuration.
+
+The YAML file is parsed once, at the edge, into the models below; nothing deeper in the
+package reads raw dicts. Every model forbids unknown keys, so a typo such as
+``topics.num_topcs`` is an error that names the key instead of a silently ignored value.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import ConfigError
+
+DEFAULT_CONFIG = Path("configs/default.yaml")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+def _check_patterns(patterns: list[str]) -> list[str]:
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+    return patterns
+
+
+class DedupConfig(_Section):
+    """Near-duplicate paragraph detection across documents."""
+
+    enabled: bool = True
+    threshold: float = Field(0.5, gt=0.0, le=1.0)
+    min_chars: int = Field(80, ge=1)
+    num_perm: int = Field(64, ge=8, le=512)
+    bands: int = Field(32, ge=1, le=512)
+    seed: int = Field(13, ge=0)
+
+    @field_validator("bands")
+    @classmethod
+    def _bands_divide(cls, bands: int, info: Any) -> int:
+        num_perm = info.data.get("num_perm")
+        if num_perm is not None and num_perm % bands:
+            raise ValueError(f"must divide chunk.dedup.num_perm ({num_perm})")
+        return bands
+
+
+DEFAULT_DROP_PATTERNS = [
+    r"(?i)^\s*(page\s+)?\d{1,4}\s*$",
+    r"^\s*[-–—]\s*\d{1,4}\s*[-–—]\s*$",
+    r"(?i)^\s*\d{1,4}\s*(/|of)\s*\d{1,4}\s*$",
+    r"^\s*[A-Z]{1,2}/(?:[A-Z0-9.]+/)*[A-Z0-9.]*\d[A-Z0-9.]*\s*$",
+    r"^\s*\d{2}-\d{5}\s*(\([A-Z]\))?\s*$",
+    r"^\s*[*•·#~_=-]{1,5}\s*$",
+    r"(?i)^\s*leave a (reply|comment)\s*$",
+    r"(?i)^\s*sharing is caring!?\s*$",
+    r"(?i)^\s*(re)?published (by|on|in)\b.{0,80}$",
+    r"(?i)^\s*(share|tweet|email|print)( (this|on|via|article)\b.{0,60})?\s*$",
+    r"(?i)^\s*share (this|on)\b.{0,80}$",
+    r"(?i)^.{0,80}\bsubscrib(e|ing)\b.{0,200}$",
+    r"(?i)^\s*(click|tap) here\b.{0,120}$",
+    r"(?i)^\s*follow us\b.{0,120}$",
+    r"(?i)^\s*the views expressed in this article are\b.*$",
+    r"(?i)^\s*be the first to read breaking news\b.*$",
+    r"(?i)^\s*(more|read more) on (the|this) subject\b.*$",
+    r"(?i)^\s*(related|read more|see also)\s*:.{0,200}$",
+    r"(?i)^\s*(photo|image|credit|source)\s*:.{0,150}$",
+    r"(?i)^\s*advertisement\s*$",
+    r"(?i)^\s*all rights reserved\.?.{0,80}$",
+]
+
+
+class ChunkConfig(_Section):
+    """Settings of the ``chunk`` stage (documents in, paragraphs out)."""
+
+    input: Path = Path("seeds")
+    output: Path = Path("data/paragraphs.parquet")
+    manifest: Path = Path("data/manifest.json")
+    format: Literal["auto", "txt", "jsonl", "csv"] = "auto"
+    id_field: str | None = "id"
+    id_template: str | None = None
+    text_field: str = "text"
+    on_bad_record: Literal["error", "skip"] = "error"
+    encoding_fallback: str = "cp1252"
+    max_paragraph_chars: int = Field(4000, ge=200)
+    min_paragraph_chars: int = Field(1, ge=1)
+    headings: Literal["attach", "drop", "keep"] = "attach"
+    heading_max_words: int = Field(16, ge=1, le=100)
+    wrapped_max_width: int = Field(110, ge=20, le=400)
+    repeated_line_min_count: int = Field(3, ge=2)
+    repeated_line_max_chars: int = Field(80, ge=1)
+    drop_patterns: list[str] = Field(default_factory=lambda: list(DEFAULT_DROP_PATTERNS))
+    extra_drop_patterns: list[str] = Field(default_factory=list)
+    dedup: DedupConfig = DedupConfig()
+
+    _patterns = field_validator("drop_patterns", "extra_drop_patterns")(_check_patterns)
+
+    @field_validator("encoding_fallback")
+    @classmethod
+    def _known_codec(cls, name: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(name)
+        except LookupError:
+            raise ValueError(f"unknown text encoding {name!r}") from None
+        return name
+
+
+class TopicsConfig(_Section):
+    """Settings of the ``topics`` stage (LDA topic model)."""
+
+    input: Path = Path("data/paragraphs.parquet")
+    model: Path = Path("models/topics")
+    output: Path = Path("data/doc_topics.parquet")
+    table: Path = Path("data/topic_table.parquet")
+    metrics: Path = Path("metrics/topics.json")
+    num_topics: int = Field(8, ge=2, le=1000)
+    seed: int = Field(42, ge=0)
+    passes: int = Field(10, ge=1, le=1000)
+    iterations: int = Field(100, ge=1, le=10000)
+    alpha: Literal["symmetric", "asymmetric", "auto"] | float = "symmetric"
+    eta: Literal["symmetric", "auto"] | float | None = None
+    no_below: int = Field(2, ge=1)
+    no_above: float = Field(0.5, gt=0.0, le=1.0)
+    keep_n: int = Field(100000, ge=10)
+    min_token_chars: int = Field(3, ge=1, le=20)
+    stopwords_extra: list[str] = Field(default_factory=list)
+    include_duplicates: bool = False
+    top_n: int = Field(10, ge=1, le=100)
+
+
+class TargetConfig(_Section):
+    """One stance target: a display name and the patterns that mention it."""
+
+    name: str = Field(min_length=1)
+    aliases: list[str] = Field(min_length=1)
+    case_sensitive_aliases: list[str] = Field(default_factory=list)
+
+    @field_validator("aliases")
+    @classmethod
+    def _aliases_not_blank(cls, aliases: list[str]) -> list[str]:
+        if any(not a.strip() for a in aliases):
+            raise ValueError("aliases must not be blank")
+        return aliases
+
+
+DEFAULT_TARGETS = [
+    TargetConfig(
+        name="West",
+        aliases=[r"the West", r"Western (countries|states|nations|partners|powers|governments|allies)",
+                 r"collective West", r"Euro-Atlantic"],
+    ),
+    TargetConfig(
+        name="United States",
+        aliases=[r"United States", r"Washington", r"Americans?", r"White House"],
+        case_sensitive_aliases=[r"U\.S\.A?\.?", r"USA?"],
+    ),
+    TargetConfig(
+        name="NATO",
+        aliases=[r"North Atlantic (Treaty Organization|Alliance)", r"the Alliance"],
+        case_sensitive_aliases=[r"NATO", r"OTAN"],
+    ),
+    TargetConfig(
+        name="China",
+        aliases=[r"China", r"Beijing", r"Chinese", r"People'?s Republic of China"],
+        case_sensitive_aliases=[r"PRC"],
+    ),
+    TargetConfig(
+        name="European Union",
+        aliases=[r"European Union", r"Brussels"],
+        case_sensitive_aliases=[r"EU"],
+    ),
+    TargetConfig(
+        name="Russia",
+        aliases=[r"Russian?", r"Russian Federation", r"Moscow", r"Kremlin"],
+    ),
+    TargetConfig(
+        name="Ukraine",
+        aliases=[r"Ukrainian?", r"Kyiv", r"Kiev"],
+    ),
+]
+
+
+class StanceConfig(_Section):
+    """Settings of the ``train_stance`` and ``stance`` stages."""
+
+    train: Path = Path("data/labels/stance_train.jsonl")
+    input: Path = Path("data/paragraphs.parquet")
+    model: Path = Path("models/stance")
+    output: Path = Path("data/stance.parquet")
+    summary: Path = Path("data/stance_summary.parquet")
+    metrics: Path = Path("metrics/stance.json")
+    seed: int = Field(42, ge=0)
+    cv_folds: int = Field(5, ge=2, le=20)
+    C: float = Field(4.0, gt=0.0)
+    window: int = Field(12, ge=1, le=200)
+    targets: list[TargetConfig] = Field(default_factory=lambda: list(DEFAULT_TARGETS), min_length=1)
+
+    @field_validator("targets")
+    @classmethod
+    def _unique_names(cls, targets: list[TargetConfig]) -> list[TargetConfig]:
+        names = [t.name for t in targets]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"target names must be unique, repeated: {', '.join(dupes)}")
+        return targets
+
+
+class ReportConfig(_Section):
+    """Settings of the ``report`` stage."""
+
+    output: Path = Path("reports/report.html")
+    metrics: Path = Path("metrics/report.json")
+    examples_per_topic: int = Field(2, ge=0, le=20)
+
+
+class Config(_Section):
+    """The whole pipeline configuration, one section per stage."""
+
+    chunk: ChunkConfig = ChunkConfig()
+    topics: TopicsConfig = TopicsConfig()
+    stance: StanceConfig = StanceConfig()
+    report: ReportConfig = ReportConfig()
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _format_error(err: dict[str, Any], prefix: str) -> str:
+    key = ".".join(str(p) for p in err["loc"])
+    key = f"{prefix}{key}" if key else prefix.rstrip(".") or "config"
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        parent = err["loc"][:-1]
+        model: Any = Config
+        for part in parent:
+            field = model.model_fields.get(str(part)) if hasattr(model, "model_fields") else None
+            if field is None:
+                model = None
+                break
+            model = field.annotation
+            if getattr(model, "__origin__", None) is list:
+                model = model.__args__[0]
+        known = ", ".join(sorted(model.model_fields)) if hasattr(model, "model_fields") else ""
+        hint = f" (known keys here: {known})" if known else ""
+        return f"{key}: unknown key{hint}"
+    message = err["msg"]
+    message = message[0].lower() + message[1:] if message else message
+    message = message.removeprefix("value error, ")
+    got = err.get("input")
+    if kind == "missing":
+        return f"{key}: required key is missing"
+    return f"{key}: {message}, got {_describe(got)}"
+
+
+def _parse_override(item: str) -> tuple[list[str], Any]:
+    if "=" not in item:
+        raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. topics.num_topics=20")
+    key, raw = item.split("=", 1)
+    key = key.strip()
+    if not key or any(not part for part in key.split(".")):
+        raise ConfigError(f"--set {item!r}: empty key")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key.split("."), value
+
+
+def apply_override(data: dict[str, Any], parts: list[str], value: Any) -> None:
+    """Set a dotted key in a nested mapping, creating sections as needed."""
+    node = data
+    for i, part in enumerate(parts[:-1]):
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            raise ConfigError(f"{'.'.join(parts[: i + 1])}: is not a section, cannot set {'.'.join(parts)}")
+        node = child
+    node[parts[-1]] = value
+
+
+def read_yaml_mapping(path: Path) -> dict[str, Any]:
+    """Read a YAML file that must hold a mapping; errors name the file."""
+    if not path.exists():
+        raise ConfigError(f"{path}: config file not found")
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a directory, expected a YAML file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}:{where} not valid YAML: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections at the top, got {type(data).__name__}")
+    return data
+
+
+def validate(data: dict[str, Any], source: str = "config") -> Config:
+    """Validate a raw mapping into a :class:`Config`; errors name every bad key."""
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        problems = [_format_error(e, "") for e in exc.errors()]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ConfigError(f"{source}: {problems[0]}{more}" + "".join(f"; {p}" for p in problems[1:3])) from None
+
+
+def load_config(path: Path | str = DEFAULT_CONFIG, overrides: list[str] | None = None) -> Config:
+    """Load, override and validate the configuration.
+
+    Parameters
+    ----------
+    path : path-like
+        YAML file with one section per stage.
+    overrides : list of str, optional
+        ``KEY=VALUE`` items with dotted keys (``topics.num_topics=20``); values are YAML.
+
+    Returns
+    -------
+    Config
+        The validated configuration.
+
+    Raises
+    ------
+    ConfigError
+        When the file is missing or not YAML, or a key or value is invalid.
+    """
+    path = Path(path)
+    data = read_yaml_mapping(path)
+    for item in overrides or []:
+        parts, value = _parse_override(item)
+        apply_override(data, parts, value)
+    return validate(data, str(path))
+
+
+def config_to_dict(config: Config) -> dict[str, Any]:
+    """Plain JSON-able form of a config, for ``meta.json`` files."""
+    return config.model_dump(mode="json")
+
+
+def check(config: Config) -> None:
+    """The ``check`` verb: the config has already been validated by loading it."""
+    import logging
+
+    logging.getLogger("pipeline").info(
+        "config OK: %d targets, num_topics=%d", len(config.stance.targets), config.topics.num_topics
+    )
