@@ -36,9 +36,9 @@ class DedupConfig(_Section):
     """Near-duplicate paragraph detection across documents."""
 
     enabled: bool = True
-    threshold: float = Field(0.5, gt=0.0, le=1.0)
+    threshold: float = Field(0.4, gt=0.0, le=1.0)
     min_chars: int = Field(80, ge=1)
-    num_perm: int = Field(64, ge=8, le=512)
+    num_perm: int = Field(128, ge=8, le=512)
     bands: int = Field(32, ge=1, le=512)
     seed: int = Field(13, ge=0)
 
@@ -51,13 +51,18 @@ class DedupConfig(_Section):
         return bands
 
 
-DEFAULT_DROP_PATTERNS = [
+#: page furniture: dropped wherever the line stands, even inside a wrapped paragraph
+DEFAULT_LINE_PATTERNS = [
     r"(?i)^\s*(page\s+)?\d{1,4}\s*$",
     r"^\s*[-–—]\s*\d{1,4}\s*[-–—]\s*$",
-    r"(?i)^\s*\d{1,4}\s*(/|of)\s*\d{1,4}\s*$",
-    r"^\s*[A-Z]{1,2}/(?:[A-Z0-9.]+/)*[A-Z0-9.]*\d[A-Z0-9.]*\s*$",
+    r"(?i)^\s*(page\s+)?\d{1,4}\s*(/|of)\s*\d{1,4}\s*$",
+    r"^\s*[A-Z]{1,2}/(?:[A-Z0-9.]+/)*[A-Z0-9.]*\d[A-Z0-9.]*(\s*\([A-Z]\))?\s*$",
     r"^\s*\d{2}-\d{5}\s*(\([A-Z]\))?\s*$",
     r"^\s*[*•·#~_=-]{1,5}\s*$",
+]
+
+#: web boilerplate: dropped when it stands as a paragraph of its own
+DEFAULT_PARAGRAPH_PATTERNS = [
     r"(?i)^\s*leave a (reply|comment)\s*$",
     r"(?i)^\s*sharing is caring!?\s*$",
     r"(?i)^\s*(re)?published (by|on|in)\b.{0,80}$",
@@ -95,11 +100,11 @@ class ChunkConfig(_Section):
     wrapped_max_width: int = Field(110, ge=20, le=400)
     repeated_line_min_count: int = Field(3, ge=2)
     repeated_line_max_chars: int = Field(80, ge=1)
-    drop_patterns: list[str] = Field(default_factory=lambda: list(DEFAULT_DROP_PATTERNS))
-    extra_drop_patterns: list[str] = Field(default_factory=list)
+    drop_line_patterns: list[str] = Field(default_factory=lambda: list(DEFAULT_LINE_PATTERNS))
+    drop_paragraph_patterns: list[str] = Field(default_factory=lambda: list(DEFAULT_PARAGRAPH_PATTERNS))
     dedup: DedupConfig = DedupConfig()
 
-    _patterns = field_validator("drop_patterns", "extra_drop_patterns")(_check_patterns)
+    _patterns = field_validator("drop_line_patterns", "drop_paragraph_patterns")(_check_patterns)
 
     @field_validator("encoding_fallback")
     @classmethod

@@ -1,0 +1,271 @@
+"""Read input documents: a folder of ``.txt`` files, or a ``.jsonl`` / ``.csv`` file.
+
+Every input document is yielded exactly once, either usable (``status == "ok"``) or
+skipped with a reason, so the manifest can account for every input. A malformed record
+in a JSONL/CSV file is an :class:`~pipeline.errors.InputError` naming the file and line,
+unless ``chunk.on_bad_record`` is ``skip``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import json
+import string
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from ..config import ChunkConfig
+from ..errors import InputError
+from .text import decode, is_blank, looks_binary
+
+csv.field_size_limit(1 << 30)
+
+
+@dataclass
+class Document:
+    """One input document, usable or skipped."""
+
+    doc_id: str
+    source: str
+    text: str | None = None
+    encoding: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    status: str = "ok"
+    reason: str | None = None
+
+    def skip(self, reason: str) -> Document:
+        self.status, self.reason, self.text = "skipped", reason, None
+        return self
+
+
+def detect_format(path: Path, fmt: str) -> str:
+    """The input format: ``txt`` (folder or single file), ``jsonl`` or ``csv``."""
+    if not path.exists():
+        raise InputError(f"{path}: input not found (set chunk.input to a folder of .txt, or a .jsonl/.csv file)")
+    if fmt != "auto":
+        if path.is_dir() and fmt != "txt":
+            raise InputError(f"{path}: is a folder, but chunk.format is {fmt!r}")
+        return fmt
+    if path.is_dir():
+        return "txt"
+    name = path.name.lower().removesuffix(".gz")
+    for suffix, kind in ((".jsonl", "jsonl"), (".ndjson", "jsonl"), (".json", "jsonl"), (".csv", "csv"), (".txt", "txt")):
+        if name.endswith(suffix):
+            return kind
+    raise InputError(f"{path}: cannot tell the format from the name; set chunk.format to txt, jsonl or csv")
+
+
+def _open_binary(path: Path) -> IO[bytes]:
+    try:
+        if path.name.lower().endswith(".gz"):
+            return gzip.open(path, "rb")
+        return open(path, "rb")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot open: {exc.strerror}") from None
+
+
+def _read_bytes(path: Path) -> bytes:
+    with _open_binary(path) as fh:
+        return fh.read()
+
+
+def iter_documents(cfg: ChunkConfig) -> Iterator[Document]:
+    """Yield every input document of ``cfg.input`` in a stable order."""
+    path = Path(cfg.input)
+    fmt = detect_format(path, cfg.format)
+    if fmt == "txt":
+        yield from _iter_txt(path, cfg)
+    elif fmt == "jsonl":
+        yield from _dedupe_ids(_iter_jsonl(path, cfg))
+    else:
+        yield from _dedupe_ids(_iter_csv(path, cfg))
+
+
+def _txt_document(file: Path, doc_id: str, source: str, cfg: ChunkConfig) -> Document:
+    doc = Document(doc_id=doc_id, source=source, meta={"source_path": source})
+    try:
+        data = _read_bytes(file)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        return doc.skip(f"unreadable file: {getattr(exc, 'strerror', None) or exc}")
+    except InputError as exc:
+        return doc.skip(str(exc).split(": ", 1)[-1])
+    if not data:
+        return doc.skip("empty file")
+    if looks_binary(data):
+        return doc.skip("binary file (NUL or control bytes)")
+    text, encoding = decode(data, cfg.encoding_fallback)
+    doc.encoding = encoding
+    if is_blank(text) or not text.strip():
+        return doc.skip("whitespace only")
+    doc.text = text
+    return doc
+
+
+def _iter_txt(path: Path, cfg: ChunkConfig) -> Iterator[Document]:
+    if path.is_file():
+        stem = path.name.removesuffix(".gz").rsplit(".", 1)[0]
+        yield _txt_document(path, stem, path.name, cfg)
+        return
+    files = sorted(
+        (p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith((".txt", ".txt.gz"))),
+        key=lambda p: p.relative_to(path).as_posix(),
+    )
+    if not files:
+        raise InputError(f"{path}: folder holds no .txt files")
+    for file in files:
+        rel = file.relative_to(path).as_posix()
+        doc_id = rel.removesuffix(".gz").removesuffix(".txt").removesuffix(".TXT")
+        yield _txt_document(file, doc_id, rel, cfg)
+
+
+class _BadRecord(Exception):
+    pass
+
+
+def _bad(cfg: ChunkConfig, where: str, problem: str, doc_id: str | None = None) -> Document:
+    if cfg.on_bad_record == "error":
+        raise InputError(f"{where}: {problem} (set chunk.on_bad_record: skip to skip such records)")
+    return Document(doc_id=doc_id or where, source=where).skip(f"malformed record: {problem}")
+
+
+def _make_id(record: dict[str, Any], number: int, cfg: ChunkConfig) -> str:
+    if cfg.id_template:
+        try:
+            return string.Formatter().vformat(cfg.id_template, (), record)
+        except (KeyError, IndexError) as exc:
+            raise _BadRecord(f"field {exc} used by chunk.id_template is missing") from None
+        except ValueError as exc:
+            raise _BadRecord(f"chunk.id_template {cfg.id_template!r}: {exc}") from None
+    if cfg.id_field is None:
+        return str(number)
+    if cfg.id_field not in record:
+        raise _BadRecord(f"missing id field {cfg.id_field!r} (set chunk.id_field or chunk.id_template)")
+    value = record[cfg.id_field]
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise _BadRecord(f"empty id field {cfg.id_field!r}")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
+def _record_document(record: dict[str, Any], number: int, where: str, encoding: str, cfg: ChunkConfig) -> Document:
+    try:
+        doc_id = _make_id(record, number, cfg)
+    except _BadRecord as exc:
+        return _bad(cfg, where, str(exc))
+    if cfg.text_field not in record:
+        return _bad(cfg, where, f"missing text field {cfg.text_field!r} (set chunk.text_field)", doc_id)
+    text = record[cfg.text_field]
+    meta = {k: v for k, v in record.items() if k not in (cfg.text_field,) and k != cfg.id_field}
+    doc = Document(doc_id=doc_id, source=where, encoding=encoding, meta=meta)
+    if text is None:
+        return doc.skip("text is null")
+    if not isinstance(text, str):
+        return _bad(cfg, where, f"text field {cfg.text_field!r} is a {type(text).__name__}, expected a string", doc_id)
+    if not text:
+        return doc.skip("empty text")
+    if is_blank(text) or not text.strip():
+        return doc.skip("whitespace only")
+    if "\x00" in text:
+        return doc.skip("binary content (NUL characters) in text")
+    doc.text = text
+    return doc
+
+
+def _iter_jsonl(path: Path, cfg: ChunkConfig) -> Iterator[Document]:
+    count = 0
+    with _open_binary(path) as fh:
+        try:
+            for number, raw in enumerate(fh, start=1):
+                where = f"{path}:{number}"
+                text, encoding = decode(raw, cfg.encoding_fallback)
+                if not text.strip():
+                    continue
+                count += 1
+                try:
+                    record = json.loads(text)
+                except json.JSONDecodeError as exc:
+                    yield _bad(cfg, where, f"not valid JSON ({exc.msg} at column {exc.colno})")
+                    continue
+                if not isinstance(record, dict):
+                    yield _bad(cfg, where, f"expected a JSON object, got {type(record).__name__}")
+                    continue
+                yield _record_document(record, number, where, encoding, cfg)
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            raise InputError(f"{path}: cannot read: {exc}") from None
+    if count == 0:
+        raise InputError(f"{path}: holds no records")
+
+
+def _detect_stream_encoding(path: Path, fallback: str) -> str:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with _open_binary(path) as fh:
+            for block in iter(lambda: fh.read(1 << 22), b""):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return fallback
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from None
+    return "utf-8-sig"
+
+
+def _iter_csv(path: Path, cfg: ChunkConfig) -> Iterator[Document]:
+    encoding = _detect_stream_encoding(path, cfg.encoding_fallback)
+    with _open_binary(path) as raw:
+        stream = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
+        reader = csv.reader(stream)
+        try:
+            header = next(reader, None)
+            if header is None:
+                raise InputError(f"{path}: empty CSV file")
+            header = [h.strip() for h in header]
+            if cfg.text_field not in header:
+                raise InputError(f"{path}:1: no column {cfg.text_field!r} for chunk.text_field (columns: {', '.join(header)})")
+            if cfg.id_field is not None and not cfg.id_template and cfg.id_field not in header:
+                raise InputError(
+                    f"{path}:1: no column {cfg.id_field!r} for chunk.id_field "
+                    f"(columns: {', '.join(header)}); set chunk.id_field: null to number the rows"
+                )
+            start_line = reader.line_num + 1
+            number = 0
+            while True:
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error as exc:
+                    yield _bad(cfg, f"{path}:{reader.line_num}", f"malformed CSV row ({exc})")
+                    continue
+                number += 1
+                where = f"{path}:{start_line}"
+                start_line = reader.line_num + 1
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    continue
+                if len(row) != len(header):
+                    yield _bad(cfg, where, f"expected {len(header)} fields, got {len(row)}")
+                    continue
+                record = dict(zip(header, row, strict=True))
+                yield _record_document(record, number, where, "utf-8" if encoding == "utf-8-sig" else encoding, cfg)
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            raise InputError(f"{path}: cannot read: {exc}") from None
+    if number == 0:
+        raise InputError(f"{path}: holds a header but no rows")
+
+
+def _dedupe_ids(docs: Iterator[Document]) -> Iterator[Document]:
+    seen: dict[str, str] = {}
+    for doc in docs:
+        if doc.status == "ok":
+            first = seen.get(doc.doc_id)
+            if first is not None:
+                doc.skip(f"duplicate doc_id (first at {first})")
+            else:
+                seen[doc.doc_id] = doc.source
+        yield doc

@@ -1,0 +1,422 @@
+"""The LDA topic model: fit with gensim, score with a deterministic numpy E-step.
+
+:class:`TopicModel` follows scikit-learn's estimator contract: ``__init__`` only stores
+its arguments, :meth:`TopicModel.fit` learns and returns ``self``, learned state ends in
+``_`` and using an unfitted model raises ``NotFittedError``. It is a transformer from
+texts to topic distributions, so it drops into a scikit-learn ``Pipeline``.
+
+Scoring does not use gensim's ``inference`` because that starts every document from a
+random point drawn from a shared generator, so a paragraph's distribution would depend
+on what was scored before it and in the same batch. :meth:`TopicModel.transform` runs the
+same variational update from a fixed start (all ones) and stops each document on its own
+convergence, so a text gets the same distribution in any batch, in any process, before
+and after a save -> load round trip.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import numbers
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from ..artifacts import check_artifact, save_artifact
+from ..errors import ArtifactError, DataError
+from ..io import write_json
+from .preprocess import Preprocessor, default_stopwords
+
+log = logging.getLogger(__name__)
+
+KIND = "topics"
+FORMAT_VERSION = 1
+LIBRARIES = ["gensim", "numpy"]
+#: the E-step stops a document when its mean absolute change in gamma falls below this (gensim's default)
+GAMMA_THRESHOLD = 1e-3
+#: documents per block in :meth:`TopicModel.transform`; results do not depend on it
+_BATCH = 2048
+_EPS = float(np.finfo(np.float64).eps)
+
+FILES = {
+    "params": "params.json",
+    "preprocessing": "preprocessing.json",
+    "vocabulary": "vocabulary.json",
+    "components": "components.npy",
+    "alpha": "alpha.npy",
+    "eta": "eta.npy",
+}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+#: parameter -> (check, what is expected); checked in one place, by :meth:`TopicModel._check_params`
+_PARAM_RULES: dict[str, tuple[Any, str]] = {
+    "num_topics": (lambda v: _is_int(v) and v >= 2, "an integer >= 2"),
+    "seed": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+    "passes": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+    "iterations": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+    "alpha": (lambda v: v in ("symmetric", "asymmetric", "auto") or (_is_real(v) and v > 0),
+              "'symmetric', 'asymmetric', 'auto' or a positive number"),
+    "eta": (lambda v: v is None or v in ("symmetric", "auto") or (_is_real(v) and v > 0),
+            "None, 'symmetric', 'auto' or a positive number"),
+    "no_below": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+    "no_above": (lambda v: _is_real(v) and 0 < v <= 1, "a number in (0, 1]"),
+    "keep_n": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+    "min_token_chars": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+    "max_token_chars": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+    "stopwords_extra": (lambda v: not isinstance(v, str) and all(isinstance(w, str) for w in v),
+                        "a list of strings"),
+    "chunksize": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+}
+
+
+def _refuse_iterator(items: Any, name: str) -> None:
+    # a generator would be used up by the first of the several passes fitting makes
+    if iter(items) is items:
+        raise TypeError(f"{name} must be a re-iterable sequence (list, Series, ...), got a one-shot "
+                        f"{type(items).__name__}; wrap it in list()")
+
+
+def _dirichlet_expectation(gamma: np.ndarray) -> np.ndarray:
+    """E[log theta] for theta ~ Dirichlet(gamma), row-wise."""
+    from scipy.special import psi
+
+    return psi(gamma) - psi(gamma.sum(axis=-1, keepdims=True))
+
+
+class TopicModel(TransformerMixin, BaseEstimator):
+    """Latent Dirichlet allocation over paragraphs, fitted with gensim's ``LdaModel``.
+
+    Parameters
+    ----------
+    num_topics : int
+        Number of topics K.
+    seed : int
+        Random state of gensim's training; same data and parameters give the same model.
+    passes, iterations, alpha, eta, chunksize
+        Passed to ``gensim.models.LdaModel``; ``iterations`` also bounds the E-step of
+        :meth:`transform`.
+    no_below, no_above, keep_n
+        Vocabulary filter, as ``gensim.corpora.Dictionary.filter_extremes``.
+    min_token_chars, max_token_chars : int
+        Token length bounds (inclusive).
+    stopwords_extra : list of str
+        Added to gensim's English stop words.
+
+    Attributes
+    ----------
+    preprocessor_ : Preprocessor
+        Tokenisation used in training and by :meth:`transform`.
+    vocabulary_ : list of str
+        The words, indexed by column of ``components_``.
+    document_frequencies_ : ndarray of shape (V,)
+        Number of training paragraphs holding each word.
+    components_ : ndarray of shape (K, V)
+        Variational topic-word parameters (gensim's lambda); normalise rows for p(word | topic).
+    alpha_ : ndarray of shape (K,)
+        Document-topic Dirichlet prior (learned when ``alpha='auto'``).
+    eta_ : ndarray of shape (V,) or (K, V)
+        Topic-word Dirichlet prior.
+    n_documents_ : int
+        Paragraphs with at least one vocabulary word that the model was fitted on.
+    lda_ : gensim.models.LdaModel or None
+        The fitted gensim model (``None`` after :func:`load_topics`; it is not saved).
+    """
+
+    def __init__(
+        self,
+        num_topics: int = 8,
+        *,
+        seed: int = 42,
+        passes: int = 10,
+        iterations: int = 100,
+        alpha: str | float = "symmetric",
+        eta: str | float | None = None,
+        no_below: int = 2,
+        no_above: float = 0.5,
+        keep_n: int = 100000,
+        min_token_chars: int = 3,
+        max_token_chars: int = 25,
+        stopwords_extra: Sequence[str] = (),
+        chunksize: int = 2000,
+    ) -> None:
+        self.num_topics = num_topics
+        self.seed = seed
+        self.passes = passes
+        self.iterations = iterations
+        self.alpha = alpha
+        self.eta = eta
+        self.no_below = no_below
+        self.no_above = no_above
+        self.keep_n = keep_n
+        self.min_token_chars = min_token_chars
+        self.max_token_chars = max_token_chars
+        self.stopwords_extra = stopwords_extra
+        self.chunksize = chunksize
+
+    # ------------------------------------------------------------------ fitting
+
+    def _check_params(self) -> None:
+        for name, (ok, expected) in _PARAM_RULES.items():
+            value = getattr(self, name)
+            if not ok(value):
+                raise ValueError(f"TopicModel: {name} must be {expected}, got {value!r}")
+        if self.max_token_chars < self.min_token_chars:
+            raise ValueError(f"TopicModel: max_token_chars must be >= min_token_chars ({self.min_token_chars}), "
+                             f"got {self.max_token_chars!r}")
+
+    def make_preprocessor(self) -> Preprocessor:
+        """The tokenisation these parameters define (the fitted one is ``preprocessor_``)."""
+        return Preprocessor(self.min_token_chars, self.max_token_chars, default_stopwords(self.stopwords_extra))
+
+    def fit(self, texts: Sequence[str], y: Any = None) -> TopicModel:
+        """Fit on texts (a list or Series of str; not a generator).
+
+        Returns
+        -------
+        TopicModel
+            ``self``.
+
+        Raises
+        ------
+        DataError
+            If the vocabulary is empty after filtering or fewer than ``max(2, num_topics)``
+            texts keep a vocabulary word.
+        """
+        self._check_params()
+        _refuse_iterator(texts, "texts")
+        preprocessor = self.make_preprocessor()
+        return self.fit_tokens([preprocessor.tokenize(t) for t in texts])
+
+    def fit_tokens(self, token_lists: Sequence[list[str]]) -> TopicModel:
+        """Fit on texts already tokenised with :meth:`make_preprocessor` (see :meth:`fit`)."""
+        from gensim.corpora import Dictionary
+        from gensim.models import LdaModel
+
+        self._check_params()
+        _refuse_iterator(token_lists, "token_lists")
+        preprocessor = self.make_preprocessor()
+        dictionary = Dictionary(token_lists)
+        raw_size = len(dictionary)
+        dictionary.filter_extremes(no_below=self.no_below, no_above=self.no_above, keep_n=self.keep_n)
+        if len(dictionary) == 0:
+            raise DataError(
+                f"empty vocabulary after filtering: none of {raw_size} distinct words is in at least "
+                f"no_below={self.no_below} and at most no_above={self.no_above} of {len(token_lists)} paragraphs"
+            )
+        corpus = [bow for bow in (dictionary.doc2bow(t) for t in token_lists) if bow]
+        needed = max(2, self.num_topics)
+        if len(corpus) < needed:
+            raise DataError(
+                f"only {len(corpus)} usable paragraphs (with a vocabulary word) of {len(token_lists)}; "
+                f"need at least {needed} for num_topics={self.num_topics}"
+            )
+        log.info("fitting LDA: %d topics, %d paragraphs, %d words, %d passes",
+                 self.num_topics, len(corpus), len(dictionary), self.passes)
+        lda = LdaModel(
+            corpus=corpus,
+            id2word=dictionary,
+            num_topics=self.num_topics,
+            random_state=self.seed,
+            passes=self.passes,
+            iterations=self.iterations,
+            alpha=self.alpha,
+            eta=self.eta,
+            chunksize=self.chunksize,
+            update_every=1,
+            eval_every=None,
+            gamma_threshold=GAMMA_THRESHOLD,
+            dtype=np.float64,
+        )
+        self.preprocessor_ = preprocessor
+        self.vocabulary_ = [dictionary[i] for i in range(len(dictionary))]
+        self.document_frequencies_ = np.array([dictionary.dfs.get(i, 0) for i in range(len(dictionary))],
+                                              dtype=np.int64)
+        self.components_ = np.asarray(lda.state.get_lambda(), dtype=np.float64)
+        self.alpha_ = np.asarray(lda.alpha, dtype=np.float64)
+        self.eta_ = np.asarray(lda.eta, dtype=np.float64)
+        self.n_documents_ = len(corpus)
+        self.lda_ = lda
+        self._reset_cache()
+        return self
+
+    # ------------------------------------------------------------------ using
+
+    def _reset_cache(self) -> None:
+        self._exp_elog_beta: np.ndarray | None = None
+        self._word_index: dict[str, int] | None = None
+
+    def tokenize(self, text: str) -> list[str]:
+        """Tokens of ``text`` under the fitted preprocessing."""
+        check_is_fitted(self, "components_")
+        return self.preprocessor_.tokenize(text)
+
+    def bow(self, tokens: Iterable[str]) -> list[tuple[int, int]]:
+        """gensim bag of words (sorted ``(word id, count)``) of a token list; unknown words are dropped."""
+        check_is_fitted(self, "components_")
+        if getattr(self, "_word_index", None) is None:
+            self._word_index = {w: i for i, w in enumerate(self.vocabulary_)}
+        index = self._word_index
+        counts: dict[int, int] = {}
+        for token in tokens:
+            i = index.get(token)
+            if i is not None:
+                counts[i] = counts.get(i, 0) + 1
+        return sorted(counts.items())
+
+    def transform(self, texts: Iterable[str]) -> np.ndarray:
+        """Topic distributions of texts, shape ``(n_texts, num_topics)``; rows sum to 1.
+
+        A text with no vocabulary word gets the prior mean ``alpha_ / alpha_.sum()``.
+        """
+        check_is_fitted(self, "components_")
+        if isinstance(texts, str):
+            raise TypeError("texts must be a list of strings, got one str; wrap it in a list")
+        return self.transform_tokens([self.preprocessor_.tokenize(t) for t in texts])
+
+    def transform_tokens(self, token_lists: Iterable[list[str]]) -> np.ndarray:
+        """Like :meth:`transform`, for texts already tokenised with ``preprocessor_``."""
+        from scipy.sparse import csr_matrix
+
+        check_is_fitted(self, "components_")
+        bows = [self.bow(tokens) for tokens in token_lists]
+        k, v = self.components_.shape
+        out = np.empty((len(bows), k), dtype=np.float64)
+        for start in range(0, len(bows), _BATCH):
+            block = bows[start:start + _BATCH]
+            indptr = np.zeros(len(block) + 1, dtype=np.int64)
+            indptr[1:] = np.cumsum([len(b) for b in block])
+            indices = np.fromiter((i for b in block for i, _ in b), dtype=np.int64, count=int(indptr[-1]))
+            data = np.fromiter((c for b in block for _, c in b), dtype=np.float64, count=int(indptr[-1]))
+            gamma = self._e_step(csr_matrix((data, indices, indptr), shape=(len(block), v)))
+            out[start:start + len(block)] = gamma / gamma.sum(axis=1, keepdims=True)
+        return out
+
+    def _e_step(self, counts: Any) -> np.ndarray:
+        """Variational document-topic parameters gamma for a CSR block of word counts."""
+        from scipy.sparse import csr_matrix
+
+        if self._exp_elog_beta is None:
+            self._exp_elog_beta = np.exp(_dirichlet_expectation(self.components_))
+        beta = self._exp_elog_beta  # (K, V)
+        gamma = np.ones((counts.shape[0], beta.shape[0]), dtype=np.float64)
+        active = np.arange(counts.shape[0])
+        for _ in range(self.iterations):
+            if active.size == 0:
+                break
+            sub = counts[active]
+            rows = np.repeat(np.arange(active.size), np.diff(sub.indptr))
+            theta = np.exp(_dirichlet_expectation(gamma[active]))
+            beta_nz = beta[:, sub.indices].T  # (nnz, K)
+            phinorm = np.einsum("ik,ik->i", theta[rows], beta_nz) + _EPS
+            ratio = csr_matrix((sub.data / phinorm, sub.indices, sub.indptr), shape=sub.shape)
+            new = self.alpha_ + theta * np.asarray(ratio @ beta.T)
+            change = np.abs(new - gamma[active]).mean(axis=1)
+            gamma[active] = new
+            active = active[change >= GAMMA_THRESHOLD]
+        return gamma
+
+    def topic_word(self) -> np.ndarray:
+        """p(word | topic), shape ``(K, V)``: ``components_`` with rows normalised."""
+        check_is_fitted(self, "components_")
+        return self.components_ / self.components_.sum(axis=1, keepdims=True)
+
+    def top_words(self, k: int, n: int = 10) -> list[tuple[str, float]]:
+        """The ``n`` most probable words of topic ``k`` with their probabilities, best first."""
+        check_is_fitted(self, "components_")
+        if not _is_int(k) or not 0 <= k < self.components_.shape[0]:
+            raise ValueError(f"k must be a topic index in 0..{self.components_.shape[0] - 1}, got {k!r}")
+        if not _is_int(n) or n < 1:
+            raise ValueError(f"n must be an integer >= 1, got {n!r}")
+        weights = self.components_[k] / self.components_[k].sum()
+        order = np.argsort(-weights, kind="stable")[:n]
+        return [(self.vocabulary_[i], float(weights[i])) for i in order]
+
+    # ------------------------------------------------------------------ saving
+
+    def save(self, path: Path | str, *, config: dict[str, Any] | None = None,
+             inputs: dict[str, str] | None = None) -> Path:
+        """Write the model directory (see :mod:`pipeline.topics` for the format)."""
+        check_is_fitted(self, "components_")
+        params = self.get_params()
+        params["stopwords_extra"] = list(params["stopwords_extra"])
+
+        def write_files(tmp: Path) -> None:
+            write_json(tmp / FILES["params"], {"params": params, "num_topics": int(self.components_.shape[0]),
+                                               "gamma_threshold": GAMMA_THRESHOLD,
+                                               "n_documents": int(self.n_documents_)})
+            write_json(tmp / FILES["preprocessing"], self.preprocessor_.to_dict())
+            write_json(tmp / FILES["vocabulary"], {"words": self.vocabulary_,
+                                                   "document_frequencies": self.document_frequencies_.tolist()})
+            np.save(tmp / FILES["components"], self.components_, allow_pickle=False)
+            np.save(tmp / FILES["alpha"], self.alpha_, allow_pickle=False)
+            np.save(tmp / FILES["eta"], self.eta_, allow_pickle=False)
+
+        return save_artifact(path, KIND, FORMAT_VERSION, write_files, config=config or {"params": params},
+                             inputs=inputs, libraries=LIBRARIES, extra={"created_by": "pipeline topics"})
+
+    @classmethod
+    def load(cls, path: Path | str) -> TopicModel:
+        """Load a model directory after :func:`~pipeline.artifacts.check_artifact` accepts it."""
+        path = Path(path)
+        check_artifact(path, KIND, [FORMAT_VERSION])
+        try:
+            params_doc = json.loads((path / FILES["params"]).read_text(encoding="utf-8"))
+            params = params_doc["params"]
+            known = set(cls._get_param_names())
+            if not isinstance(params, dict) or set(params) - known:
+                raise ValueError(f"unknown parameters {sorted(set(params) - known)}")
+            model = cls(**params)
+            model._check_params()
+            model.preprocessor_ = Preprocessor.from_dict(
+                json.loads((path / FILES["preprocessing"]).read_text(encoding="utf-8")))
+            vocab = json.loads((path / FILES["vocabulary"]).read_text(encoding="utf-8"))
+            model.vocabulary_ = list(vocab["words"])
+            model.document_frequencies_ = np.asarray(vocab["document_frequencies"], dtype=np.int64)
+            model.components_ = np.load(path / FILES["components"], allow_pickle=False)
+            model.alpha_ = np.load(path / FILES["alpha"], allow_pickle=False)
+            model.eta_ = np.load(path / FILES["eta"], allow_pickle=False)
+            model.n_documents_ = int(params_doc.get("n_documents", 0))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ArtifactError(f"{path}: malformed topic model: {exc}") from None
+        k, v = model.num_topics, len(model.vocabulary_)
+        problems = []
+        if model.components_.shape != (k, v) or model.components_.dtype != np.float64:
+            problems.append(f"components shape {model.components_.shape}, expected {(k, v)}")
+        elif not (np.isfinite(model.components_).all() and (model.components_ > 0).all()):
+            problems.append("components must be finite and positive")
+        if model.alpha_.shape != (k,) or not (np.isfinite(model.alpha_).all() and (model.alpha_ > 0).all()):
+            problems.append(f"alpha must be {k} positive numbers")
+        if model.document_frequencies_.shape != (v,) or len(set(model.vocabulary_)) != v:
+            problems.append("vocabulary words must be unique and match document_frequencies")
+        if problems:
+            raise ArtifactError(f"{path}: malformed topic model: {'; '.join(problems)}")
+        model.lda_ = None
+        model._reset_cache()
+        log.debug("loaded topic model %s: %d topics, %d words", path, k, v)
+        return model
+
+
+def load_topics(path: Path | str = "models/topics") -> TopicModel:
+    """Load a topic model directory written by the ``topics`` stage.
+
+    The directory's ``meta.json`` (kind, format version, file hashes) is checked before
+    any file is read; nothing in the directory is unpickled.
+
+    Raises
+    ------
+    ArtifactError
+        If the directory is missing, tampered with, of another kind or version, or malformed.
+    """
+    return TopicModel.load(path)

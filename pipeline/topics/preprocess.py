@@ -1,0 +1,74 @@
+"""Turning paragraph text into the tokens the topic model counts.
+
+Training and :meth:`TopicModel.transform` share one :class:`Preprocessor`; its settings,
+including the full stop word list, are saved with the model so new text is tokenised
+exactly as the training text was, even if a later gensim ships a different stop list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+TOKENIZER = "gensim.utils.simple_preprocess"
+
+
+def default_stopwords(extra: Iterable[str] = ()) -> frozenset[str]:
+    """gensim's English stop words plus ``extra`` (lower-cased)."""
+    from gensim.parsing.preprocessing import STOPWORDS
+
+    return frozenset(STOPWORDS) | {w.strip().lower() for w in extra if w.strip()}
+
+
+@dataclass(frozen=True)
+class Preprocessor:
+    """Lower-case alphabetic tokens of ``min_chars..max_chars`` characters, minus stop words.
+
+    Parameters
+    ----------
+    min_chars, max_chars : int
+        Inclusive token length bounds; shorter and longer tokens are dropped.
+    stopwords : frozenset of str
+        Lower-case words to drop.
+    """
+
+    min_chars: int = 3
+    max_chars: int = 25
+    stopwords: frozenset[str] = field(default_factory=default_stopwords)
+
+    def tokenize(self, text: str | None) -> list[str]:
+        """Tokens of one text; ``None`` or non-text gives no tokens."""
+        from gensim.utils import simple_preprocess
+
+        if not isinstance(text, str) or not text:
+            return []
+        stop = self.stopwords
+        return [t for t in simple_preprocess(text, deacc=False, min_len=self.min_chars, max_len=self.max_chars)
+                if t not in stop]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form, saved in the model directory."""
+        return {
+            "tokenizer": TOKENIZER,
+            "lowercase": True,
+            "deaccent": False,
+            "min_token_chars": self.min_chars,
+            "max_token_chars": self.max_chars,
+            "stopwords": sorted(self.stopwords),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Preprocessor:
+        """Inverse of :meth:`to_dict`; raises ``ValueError`` on an unknown tokenizer or bad field."""
+        if data.get("tokenizer") != TOKENIZER:
+            raise ValueError(f"unknown tokenizer {data.get('tokenizer')!r}, expected {TOKENIZER!r}")
+        if data.get("lowercase") is not True or data.get("deaccent") is not False:
+            raise ValueError("unsupported lowercase/deaccent settings")
+        min_chars, max_chars = data.get("min_token_chars"), data.get("max_token_chars")
+        stopwords = data.get("stopwords")
+        if not isinstance(min_chars, int) or not isinstance(max_chars, int) or not 1 <= min_chars <= max_chars:
+            raise ValueError(f"bad token length bounds {min_chars!r}..{max_chars!r}")
+        if not isinstance(stopwords, list) or not all(isinstance(w, str) for w in stopwords):
+            raise ValueError("stopwords must be a list of strings")
+        return cls(min_chars=min_chars, max_chars=max_chars, stopwords=frozenset(stopwords))
