@@ -68,7 +68,7 @@ DEFAULT_PARAGRAPH_PATTERNS = [
     r"(?i)^\s*(re)?published (by|on|in)\b.{0,80}$",
     r"(?i)^\s*(share|tweet|email|print)( (this|on|via|article)\b.{0,60})?\s*$",
     r"(?i)^\s*share (this|on)\b.{0,80}$",
-    r"(?i)^.{0,80}\bsubscrib(e|ing)\b.{0,200}$",
+    r"(?i)^.{0,100}\b(please (consider )?subscrib\w*|subscribe (now|today|here|for free|to (our|my|the) (newsletter|channel|substack|mailing list|updates)))\b.{0,200}$",
     r"(?i)^\s*(click|tap) here\b.{0,120}$",
     r"(?i)^\s*follow us\b.{0,120}$",
     r"(?i)^\s*the views expressed in this article are\b.*$",
@@ -136,9 +136,20 @@ class TopicsConfig(_Section):
     no_above: float = Field(0.5, gt=0.0, le=1.0)
     keep_n: int = Field(100000, ge=10)
     min_token_chars: int = Field(3, ge=1, le=20)
+    max_token_chars: int = Field(25, ge=1, le=100)
     stopwords_extra: list[str] = Field(default_factory=list)
     include_duplicates: bool = False
     top_n: int = Field(10, ge=1, le=100)
+    chunksize: int = Field(2000, ge=1)
+    metrics_sample: int = Field(20000, ge=10)
+
+    @field_validator("max_token_chars")
+    @classmethod
+    def _max_not_below_min(cls, value: int, info: Any) -> int:
+        low = info.data.get("min_token_chars")
+        if low is not None and value < low:
+            raise ValueError(f"must be >= topics.min_token_chars ({low})")
+        return value
 
 
 class TargetConfig(_Section):

@@ -33,6 +33,8 @@ _PREFIX = 5
 EXACT_MAX = 20_000
 _PRIME = np.uint64((1 << 61) - 1)
 _MAX_BUCKET_COMPARE = 50
+#: paragraphs with fewer content words are never flagged: a handful of shared words is chance
+MIN_TOKENS = 10
 
 
 def content_tokens(text: str) -> set[str]:
@@ -40,17 +42,17 @@ def content_tokens(text: str) -> set[str]:
     return {w[:_PREFIX] for w in _WORD.findall(text.lower()) if w not in ENGLISH_STOP_WORDS}
 
 
-def _token_matrix(texts: list[str]) -> tuple[sp.csr_matrix, np.ndarray]:
+def _token_matrix(token_sets: list[set[str]]) -> tuple[sp.csr_matrix, np.ndarray]:
     vocab: dict[str, int] = {}
     indptr = [0]
     indices: list[int] = []
-    for text in texts:
-        ids = [vocab.setdefault(tok, len(vocab)) for tok in content_tokens(text)]
+    for tokens in token_sets:
+        ids = [vocab.setdefault(tok, len(vocab)) for tok in tokens]
         ids.sort()
         indices.extend(ids)
         indptr.append(len(indices))
     data = np.ones(len(indices), dtype=np.float32)
-    matrix = sp.csr_matrix((data, np.asarray(indices, dtype=np.int64), np.asarray(indptr)), shape=(len(texts), max(len(vocab), 1)))
+    matrix = sp.csr_matrix((data, np.asarray(indices, dtype=np.int64), np.asarray(indptr)), shape=(len(token_sets), max(len(vocab), 1)))
     sizes = np.diff(matrix.indptr)
     return matrix, sizes
 
@@ -147,12 +149,12 @@ def find_near_duplicates(texts: list[str], groups: list[str] | np.ndarray, cfg: 
     result = np.full(n, -1, dtype=np.int64)
     if not cfg.enabled or n < 2:
         return result
-    eligible = np.array([len(t) >= cfg.min_chars for t in texts], dtype=bool)
-    idx = np.flatnonzero(eligible)
+    sets = [content_tokens(t) if len(t) >= cfg.min_chars else set() for t in texts]
+    idx = np.flatnonzero([len(s) >= MIN_TOKENS for s in sets])
     if len(idx) < 2:
         return result
     _, group_codes = np.unique(np.asarray(groups, dtype=object)[idx].astype(str), return_inverse=True)
-    matrix, sizes = _token_matrix([texts[i] for i in idx])
+    matrix, sizes = _token_matrix([sets[i] for i in idx])
     keep = sizes > 0
     if len(idx) <= EXACT_MAX:
         pi, pj = _exact_pairs(matrix, sizes, group_codes, cfg.threshold)

@@ -218,12 +218,13 @@ def _group_wrapped(text: str, lines: list[_Line], width: int) -> list[list[_Line
     base_indent = indents.most_common(1)[0][0] if indents else 0
     groups: list[list[_Line]] = []
     current: list[_Line] = []
-    blank_since = False
+    blank_since = noise_since = False
     for ln in lines:
         if ln.kind == _BLANK:
             blank_since = True
             continue
         if ln.kind == _NOISE:
+            noise_since = True
             continue
         if not current:
             current = [ln]
@@ -231,18 +232,22 @@ def _group_wrapped(text: str, lines: list[_Line], width: int) -> list[list[_Line
             prev = current[-1]
             prev_body = text[prev.start : prev.end]
             body = text[ln.start : ln.end]
-            if _is_break(prev, prev_body, ln, body, width, blank_since, base_indent):
+            # Blank lines around page furniture mark a page break, not a paragraph break.
+            blank = blank_since and not noise_since
+            if _is_break(prev, prev_body, ln, body, width, blank, base_indent, len(current) == 1):
                 groups.append(current)
                 current = [ln]
             else:
                 current.append(ln)
-        blank_since = False
+        blank_since = noise_since = False
     if current:
         groups.append(current)
     return groups
 
 
-def _is_break(prev: _Line, prev_body: str, ln: _Line, body: str, width: int, blank: bool, base_indent: int) -> bool:
+def _is_break(
+    prev: _Line, prev_body: str, ln: _Line, body: str, width: int, blank: bool, base_indent: int, first: bool
+) -> bool:
     if blank:
         return True
     if prev_body[-1] in _HYPHENS and body[0].islower():
@@ -255,8 +260,10 @@ def _is_break(prev: _Line, prev_body: str, ln: _Line, body: str, width: int, bla
     if _ends_sentence(prev_body):
         return fits and _starts_paragraph_like(body)
     # A line that does not end a sentence but stops well short of the width is a
-    # heading, a list item or a paragraph without end punctuation.
-    return fits and room > 0.3 * width and _starts_paragraph_like(body)
+    # heading, a list item or a paragraph without end punctuation. The first line of a
+    # paragraph is often shorter in typeset text (its indent was lost), so a one-line
+    # heading must be shorter still.
+    return fits and room > (0.5 if first else 0.3) * width and _starts_paragraph_like(body)
 
 
 # ----------------------------------------------------------------------------- hyphens
