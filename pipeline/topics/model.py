@@ -210,6 +210,10 @@ class TopicModel(TransformerMixin, BaseEstimator):
         dictionary = Dictionary(token_lists)
         raw_size = len(dictionary)
         dictionary.filter_extremes(no_below=self.no_below, no_above=self.no_above, keep_n=self.keep_n)
+        if raw_size == 0:
+            raise DataError(f"empty vocabulary after filtering: no word is left in {len(token_lists)} paragraphs "
+                            f"once stop words and tokens outside {self.min_token_chars}..{self.max_token_chars} "
+                            f"characters are removed")
         if len(dictionary) == 0:
             raise DataError(
                 f"empty vocabulary after filtering: none of {raw_size} distinct words is in at least "
