@@ -80,6 +80,7 @@ def save_artifact(
             **(extra or {}),
         }
         write_json(tmp / META_FILE, meta)
+        tmp.chmod(0o755)  # mkdtemp creates 0700
         old = None
         if directory.exists():
             old = directory.with_name(f".{directory.name}.old")

@@ -143,6 +143,13 @@ class TopicsConfig(_Section):
     chunksize: int = Field(2000, ge=1)
     metrics_sample: int = Field(20000, ge=10)
 
+    @field_validator("alpha", "eta")
+    @classmethod
+    def _positive_prior(cls, value: Any) -> Any:
+        if isinstance(value, float) and not value > 0:
+            raise ValueError("a numeric prior must be > 0")
+        return value
+
     @field_validator("max_token_chars")
     @classmethod
     def _max_not_below_min(cls, value: int, info: Any) -> int:

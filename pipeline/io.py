@@ -33,6 +33,7 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
         yield tmp_path
         with open(tmp_path, "rb") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp_path, 0o644)  # mkstemp creates 0600; outputs are ordinary shared files
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():

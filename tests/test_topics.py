@@ -1,0 +1,269 @@
+"""The topics stage: fitting, outputs, determinism, the model directory and the CLI."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from sklearn.exceptions import NotFittedError
+
+import pipeline
+from pipeline.config import Config, load_config
+from pipeline.errors import ArtifactError, DataError, InputError
+from pipeline.topics import TopicModel, load_topics, main, run_topics
+
+REPO = Path(__file__).resolve().parents[1]
+
+_THEME_WORDS = {
+    "trade": "tariff export import market trade economy growth investment currency inflation bank budget",
+    "security": "military troops missile army defence border weapons soldiers alliance conflict attack navy",
+    "climate": "climate emissions carbon warming energy renewable solar forest drought pollution ocean glacier",
+    "filler": "government minister said country officials statement week people national public",
+}
+THEMES = {name: words.split() for name, words in _THEME_WORDS.items() if name != "filler"}
+FILLER = _THEME_WORDS["filler"].split()
+
+
+def make_paragraphs(n_per_theme: int = 14, seed: int = 0) -> pd.DataFrame:
+    """Synthetic English paragraphs, each about one theme, plus two duplicates and an empty one."""
+    rng = random.Random(seed)
+    rows = []
+    for theme, words in THEMES.items():
+        for p in range(n_per_theme):
+            picked = rng.choices(words, k=14) + rng.choices(FILLER, k=4)
+            rng.shuffle(picked)
+            text = "The " + " and the ".join(" ".join(picked[i:i + 3]) for i in range(0, len(picked), 3)) + "."
+            rows.append({"doc_id": f"{theme}-doc", "para_id": p, "text": text, "duplicate_of": None,
+                         "theme": theme})
+    rows.append({"doc_id": "copy-doc", "para_id": 0, "text": rows[0]["text"], "duplicate_of": "trade-doc:0",
+                 "theme": "trade"})
+    rows.append({"doc_id": "copy-doc", "para_id": 1, "text": rows[20]["text"], "duplicate_of": "security-doc:6",
+                 "theme": "security"})
+    rows.append({"doc_id": "copy-doc", "para_id": 2, "text": "12 34 -- ?", "duplicate_of": None, "theme": "none"})
+    frame = pd.DataFrame(rows)
+    frame["start"] = 0
+    frame["end"] = frame["text"].str.len()
+    return frame
+
+
+def write_config(tmp: Path, **topics: object) -> Path:
+    """A config whose every path is inside ``tmp``; ``topics`` overrides that section."""
+    section = {
+        "input": str(tmp / "paragraphs.parquet"),
+        "model": str(tmp / "models" / "topics"),
+        "output": str(tmp / "doc_topics.parquet"),
+        "table": str(tmp / "topic_table.parquet"),
+        "metrics": str(tmp / "metrics" / "topics.json"),
+        "num_topics": 3,
+        "passes": 8,
+        "iterations": 50,
+        "no_below": 2,
+        "no_above": 0.9,
+        **topics,
+    }
+    path = tmp / "config.yaml"
+    path.write_text(yaml.safe_dump({"topics": section}), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Config, pd.DataFrame]:
+    """One stage run shared by the read-only tests below."""
+    tmp = tmp_path_factory.mktemp("topics")
+    paragraphs = make_paragraphs()
+    paragraphs.to_parquet(tmp / "paragraphs.parquet")
+    config = load_config(write_config(tmp))
+    main(config)
+    return config, paragraphs
+
+
+METRIC_KEYS = {"c_npmi", "c_v", "u_mass", "topic_diversity", "perplexity", "log_perplexity", "vocab_size",
+               "documents_used", "paragraphs_scored", "num_topics"}
+
+
+def test_stage_writes_outputs_and_metrics(fitted: tuple[Config, pd.DataFrame]) -> None:
+    config, paragraphs = fitted
+    out = pd.read_parquet(config.topics.output)
+    topic_cols = [f"topic_{k}" for k in range(3)]
+    assert list(out.columns[:4]) == ["doc_id", "para_id", "dominant_topic", "dominant_prob"]
+    assert set(topic_cols) <= set(out.columns)
+    assert len(out) == len(paragraphs)
+    assert list(zip(out.doc_id, out.para_id, strict=True)) == list(zip(paragraphs.doc_id, paragraphs.para_id,
+                                                                         strict=True))
+    np.testing.assert_allclose(out[topic_cols].sum(axis=1), 1.0, atol=1e-9)
+    assert (out["dominant_topic"] == out[topic_cols].to_numpy().argmax(axis=1)).all()
+    assert out["dominant_topic"].dtype == np.int64
+
+    table = pd.read_parquet(config.topics.table)
+    assert list(table["topic"]) == [0, 1, 2]
+    assert {"topic", "top_words", "weights", "label", "prevalence"} <= set(table.columns)
+    assert all(len(words) == 10 for words in table["top_words"])
+    assert all(label == ", ".join(words[:3]) for label, words in zip(table.label, table.top_words, strict=True))
+    assert table["prevalence"].sum() == pytest.approx(1.0, abs=1e-5)
+
+    metrics = json.loads(config.topics.metrics.read_text())
+    assert set(metrics) >= METRIC_KEYS
+    assert metrics["num_topics"] == 3
+    assert metrics["paragraphs_scored"] == len(paragraphs)
+    # two duplicates are left out of fitting, the digits-only paragraph has no word
+    assert metrics["documents_used"] == len(paragraphs) - 3
+    assert metrics["paragraphs_without_vocabulary"] == 1
+    for key in ("c_npmi", "c_v", "u_mass"):
+        assert metrics[key] is None or np.isfinite(metrics[key])
+    assert 0 < metrics["topic_diversity"] <= 1
+    assert metrics["perplexity"] > 1
+    assert all(v == round(v, 6) for v in metrics.values() if isinstance(v, float))
+
+
+def test_topics_separate_the_themes(fitted: tuple[Config, pd.DataFrame]) -> None:
+    config, paragraphs = fitted
+    out = pd.read_parquet(config.topics.output).assign(theme=paragraphs["theme"].to_numpy())
+    for theme in THEMES:
+        dominant = out.loc[out.theme == theme, "dominant_topic"]
+        assert dominant.value_counts(normalize=True).iloc[0] >= 0.9, theme
+    assert out[out.theme.isin(THEMES)].groupby("theme")["dominant_topic"].agg(lambda s: s.mode()[0]).nunique() == 3
+
+
+def test_stage_is_deterministic(fitted: tuple[Config, pd.DataFrame], tmp_path: Path) -> None:
+    config, paragraphs = fitted
+    paragraphs.to_parquet(tmp_path / "paragraphs.parquet")
+    again = load_config(write_config(tmp_path))
+    main(again)
+    assert again.topics.output.read_bytes() == config.topics.output.read_bytes()
+    assert again.topics.table.read_bytes() == config.topics.table.read_bytes()
+    assert again.topics.metrics.read_bytes() == config.topics.metrics.read_bytes()
+    for name in ("components.npy", "alpha.npy", "vocabulary.json", "preprocessing.json", "params.json"):
+        assert (again.topics.model / name).read_bytes() == (config.topics.model / name).read_bytes(), name
+
+
+def test_save_load_round_trip(fitted: tuple[Config, pd.DataFrame]) -> None:
+    config, paragraphs = fitted
+    model = load_topics(config.topics.model)
+    assert model.num_topics == 3
+    theta = model.transform(paragraphs["text"].tolist())
+    assert theta.shape == (len(paragraphs), 3)
+    np.testing.assert_allclose(theta.sum(axis=1), 1.0, atol=1e-12)
+    out = pd.read_parquet(config.topics.output)
+    np.testing.assert_array_equal(theta, out[[f"topic_{k}" for k in range(3)]].to_numpy())
+    # a text's distribution does not depend on its batch
+    np.testing.assert_array_equal(model.transform([paragraphs["text"][5]])[0], theta[5])
+    # no vocabulary word: the prior mean
+    np.testing.assert_allclose(model.transform([""])[0], model.alpha_ / model.alpha_.sum())
+
+    top = model.top_words(0, n=5)
+    assert len(top) == 5 and all(isinstance(w, str) for w, _ in top)
+    weights = [p for _, p in top]
+    assert weights == sorted(weights, reverse=True)
+    table = pd.read_parquet(config.topics.table)
+    assert [w for w, _ in model.top_words(1)] == list(table["top_words"][1])
+    assert pipeline.load_topics(config.topics.model).vocabulary_ == model.vocabulary_
+
+
+def test_tampered_model_is_refused(fitted: tuple[Config, pd.DataFrame], tmp_path: Path) -> None:
+    import shutil
+
+    config, _ = fitted
+    copy = tmp_path / "topics"
+    shutil.copytree(config.topics.model, copy)
+    data = bytearray((copy / "components.npy").read_bytes())
+    data[-1] ^= 0xFF
+    (copy / "components.npy").write_bytes(bytes(data))
+    with pytest.raises(ArtifactError, match="components.npy: hash differs"):
+        load_topics(copy)
+
+
+def test_other_kind_and_extra_file_are_refused(fitted: tuple[Config, pd.DataFrame], tmp_path: Path) -> None:
+    import shutil
+
+    config, _ = fitted
+    copy = tmp_path / "topics"
+    shutil.copytree(config.topics.model, copy)
+    (copy / "model.pkl").write_bytes(b"not listed")
+    with pytest.raises(ArtifactError, match="unexpected file"):
+        load_topics(copy)
+    (copy / "model.pkl").unlink()
+    meta = json.loads((copy / "meta.json").read_text())
+    meta["kind"] = "stance"
+    (copy / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(ArtifactError, match="expected 'topics'"):
+        load_topics(copy)
+
+
+def test_missing_input_is_an_input_error(tmp_path: Path) -> None:
+    config = load_config(write_config(tmp_path))
+    with pytest.raises(InputError, match=r"paragraphs\.parquet: file not found"):
+        main(config)
+
+
+def test_missing_column_is_a_data_error(tmp_path: Path) -> None:
+    make_paragraphs().drop(columns=["text"]).to_parquet(tmp_path / "paragraphs.parquet")
+    with pytest.raises(DataError, match=r"paragraphs\.parquet: missing column\(s\) text"):
+        main(load_config(write_config(tmp_path)))
+
+
+def test_empty_vocabulary_is_a_data_error(tmp_path: Path) -> None:
+    frame = make_paragraphs()
+    # every word is either a stop word or in one paragraph only (no_below=2)
+    frame["text"] = ["unique" + "".join(chr(97 + int(c)) for c in f"{i:03d}") if i % 2 else "the and of"
+                     for i in range(len(frame))]
+    frame.to_parquet(tmp_path / "paragraphs.parquet")
+    with pytest.raises(DataError, match=r"paragraphs\.parquet: empty vocabulary after filtering"):
+        main(load_config(write_config(tmp_path)))
+
+
+def test_too_few_paragraphs_is_a_data_error(tmp_path: Path) -> None:
+    make_paragraphs().head(2).to_parquet(tmp_path / "paragraphs.parquet")
+    with pytest.raises(DataError, match=r"only 2 usable paragraphs .* need at least 3"):
+        main(load_config(write_config(tmp_path, no_below=1)))
+
+
+def test_include_duplicates_fits_on_them(tmp_path: Path) -> None:
+    frame = make_paragraphs()
+    settings = load_config(write_config(tmp_path, include_duplicates=True, passes=2)).topics
+    result = run_topics(frame, settings)
+    assert result.metrics["documents_used"] == len(frame) - 1
+
+
+def test_estimator_contract() -> None:
+    texts = make_paragraphs()["text"].tolist()
+    model = TopicModel(3, passes=2, no_above=0.9)
+    assert model.get_params()["num_topics"] == 3
+    with pytest.raises(NotFittedError):
+        model.transform(["text"])
+    with pytest.raises(TypeError, match="re-iterable"):
+        model.fit(t for t in texts)
+    with pytest.raises(ValueError, match="no_above must be a number in \\(0, 1\\], got 2"):
+        TopicModel(3, no_above=2).fit(texts)
+    assert model.fit(texts) is model
+    assert model.components_.shape == (3, len(model.vocabulary_))
+    with pytest.raises(ValueError, match="k must be a topic index in 0..2, got 3"):
+        model.top_words(3)
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pipeline", "topics", *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_cli_runs_the_stage(tmp_path: Path) -> None:
+    make_paragraphs().to_parquet(tmp_path / "paragraphs.parquet")
+    result = _cli("--config", str(write_config(tmp_path)), "--set", "topics.num_topics=2", "--set", "topics.passes=2")
+    assert result.returncode == 0, result.stderr
+    assert json.loads((tmp_path / "metrics" / "topics.json").read_text())["num_topics"] == 2
+    assert load_topics(tmp_path / "models" / "topics").num_topics == 2
+
+
+def test_cli_error_is_one_line(tmp_path: Path) -> None:
+    result = _cli("--config", str(write_config(tmp_path)), "--set", f"topics.input={tmp_path / 'nope.parquet'}")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert errors == [f"Error: {tmp_path / 'nope.parquet'}: file not found (run `pipeline chunk` first, "
+                      "or set topics.input)"]
