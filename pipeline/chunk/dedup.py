@@ -33,6 +33,7 @@ _PREFIX = 5
 EXACT_MAX = 20_000
 _PRIME = np.uint64((1 << 61) - 1)
 _MAX_BUCKET_COMPARE = 50
+_VERIFY_BATCH = 200_000
 #: paragraphs with fewer content words are never flagged: a handful of shared words is chance
 MIN_TOKENS = 10
 
@@ -47,7 +48,8 @@ def _token_matrix(token_sets: list[set[str]]) -> tuple[sp.csr_matrix, np.ndarray
     indptr = [0]
     indices: list[int] = []
     for tokens in token_sets:
-        ids = [vocab.setdefault(tok, len(vocab)) for tok in tokens]
+        # Sorted so that token ids do not depend on the per-process string hash seed.
+        ids = [vocab.setdefault(tok, len(vocab)) for tok in sorted(tokens)]
         ids.sort()
         indices.extend(ids)
         indptr.append(len(indices))
@@ -98,37 +100,38 @@ def _minhash(matrix: sp.csr_matrix, num_perm: int, seed: int) -> np.ndarray:
 def _lsh_pairs(matrix, sizes, groups, threshold, cfg: DedupConfig):
     sig = _minhash(matrix, cfg.num_perm, cfg.seed)
     rows = cfg.num_perm // cfg.bands
-    cand_i: list[np.ndarray] = []
-    cand_j: list[np.ndarray] = []
     n = matrix.shape[0]
+    keys = np.empty(0, dtype=np.int64)  # candidate pairs as i * n + j, i > j
     for band in range(cfg.bands):
         block = np.ascontiguousarray(sig[:, band * rows : (band + 1) * rows])
-        keys = block.view(np.dtype((np.void, block.dtype.itemsize * rows))).ravel()
-        _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+        band_keys = block.view(np.dtype((np.void, block.dtype.itemsize * rows))).ravel()
+        _, inverse, counts = np.unique(band_keys, return_inverse=True, return_counts=True)
         members = np.flatnonzero(counts[inverse] > 1)
         if not len(members):
             continue
-        order = members[np.argsort(inverse[members], kind="stable")]
+        order = members[np.argsort(inverse[members], kind="stable")]  # by bucket, then index
         bucket = inverse[order]
-        boundaries = np.flatnonzero(np.diff(bucket)) + 1
-        for chunk in np.split(order, boundaries):
-            chunk = chunk[: _MAX_BUCKET_COMPARE * 4]
-            for pos in range(1, len(chunk)):
-                earlier = chunk[max(0, pos - _MAX_BUCKET_COMPARE) : pos]
-                cand_i.append(np.full(len(earlier), chunk[pos]))
-                cand_j.append(earlier)
-    if not cand_i:
+        found = []
+        # Each member is paired with up to _MAX_BUCKET_COMPARE earlier members of its bucket.
+        for d in range(1, min(_MAX_BUCKET_COMPARE, len(order) - 1) + 1):
+            same = bucket[d:] == bucket[:-d]
+            if not same.any():
+                break
+            found.append(order[d:][same].astype(np.int64) * n + order[:-d][same])
+        if found:
+            keys = np.union1d(keys, np.concatenate(found))
+    if not len(keys):
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    ci = np.concatenate(cand_i)
-    cj = np.concatenate(cand_j)
-    pairs = np.unique(np.stack([ci, cj], axis=1), axis=0)
-    ci, cj = pairs[:, 0], pairs[:, 1]
+    ci, cj = keys // n, keys % n
     mask = groups[ci] != groups[cj]
     ci, cj = ci[mask], cj[mask]
-    # Exact verification of every candidate.
-    shared = np.asarray(matrix[ci].multiply(matrix[cj]).sum(axis=1)).ravel()
-    union = sizes[ci] + sizes[cj] - shared
-    ok = shared >= threshold * union - 1e-9
+    # Exact verification of every candidate, in batches to keep memory bounded.
+    ok = np.zeros(len(ci), dtype=bool)
+    for lo in range(0, len(ci), _VERIFY_BATCH):
+        bi, bj = ci[lo : lo + _VERIFY_BATCH], cj[lo : lo + _VERIFY_BATCH]
+        shared = np.asarray(matrix[bi].multiply(matrix[bj]).sum(axis=1)).ravel()
+        union = sizes[bi] + sizes[bj] - shared
+        ok[lo : lo + _VERIFY_BATCH] = shared >= threshold * union - 1e-9
     log.debug("dedup: %d candidate pairs from LSH over %d paragraphs, %d verified", len(ci), n, ok.sum())
     return ci[ok].astype(np.int64), cj[ok].astype(np.int64)
 

@@ -210,12 +210,35 @@ def _first_word_len(body: str) -> int:
 
 def _starts_paragraph_like(body: str) -> bool:
     ch = body[0]
-    return ch.isupper() or ch.isdigit() or ch in "\"'“‘([•·*-–—§"
+    return ch.isupper() or ch.isdigit() or ch in "\"'“‘([•·*-–—§¥●▪►■□◦‣⁃○"
+
+
+def _is_greedy(text: str, lines: list[_Line], width: int) -> bool:
+    """Whether a wrapped document was wrapped by a fixed-width greedy wrapper.
+
+    Seen from the fact that almost no line that does not end a sentence would have had room
+    for the next line's first word; text typeset in a proportional font fails this.
+    """
+    pairs = roomy = 0
+    prev: _Line | None = None
+    gap = False
+    for ln in lines:
+        if ln.kind != _CONTENT:
+            gap = True
+            continue
+        if prev is not None and not gap and not _ends_sentence(text[prev.start : prev.end]):
+            pairs += 1
+            if width - (prev.end - prev.raw_start) >= 1 + _first_word_len(text[ln.start : ln.end]):
+                roomy += 1
+        prev = ln
+        gap = False
+    return pairs >= 10 and roomy <= 0.02 * pairs
 
 
 def _group_wrapped(text: str, lines: list[_Line], width: int) -> list[list[_Line]]:
     indents = Counter(ln.start - ln.raw_start for ln in lines if ln.kind == _CONTENT)
     base_indent = indents.most_common(1)[0][0] if indents else 0
+    greedy = _is_greedy(text, lines, width)
     groups: list[list[_Line]] = []
     current: list[_Line] = []
     blank_since = noise_since = False
@@ -234,7 +257,7 @@ def _group_wrapped(text: str, lines: list[_Line], width: int) -> list[list[_Line
             body = text[ln.start : ln.end]
             # Blank lines around page furniture mark a page break, not a paragraph break.
             blank = blank_since and not noise_since
-            if _is_break(prev, prev_body, ln, body, width, blank, base_indent, len(current) == 1):
+            if _is_break(prev, prev_body, ln, body, width, blank, base_indent, len(current) == 1, greedy):
                 groups.append(current)
                 current = [ln]
             else:
@@ -246,7 +269,15 @@ def _group_wrapped(text: str, lines: list[_Line], width: int) -> list[list[_Line
 
 
 def _is_break(
-    prev: _Line, prev_body: str, ln: _Line, body: str, width: int, blank: bool, base_indent: int, first: bool
+    prev: _Line,
+    prev_body: str,
+    ln: _Line,
+    body: str,
+    width: int,
+    blank: bool,
+    base_indent: int,
+    first: bool,
+    greedy: bool,
 ) -> bool:
     if blank:
         return True
@@ -259,11 +290,13 @@ def _is_break(
     fits = room >= 1 + _first_word_len(body)
     if _ends_sentence(prev_body):
         return fits and _starts_paragraph_like(body)
-    # A line that does not end a sentence but stops well short of the width is a
-    # heading, a list item or a paragraph without end punctuation. The first line of a
-    # paragraph is often shorter in typeset text (its indent was lost), so a one-line
-    # heading must be shorter still.
-    return fits and room > (0.5 if first else 0.3) * width and _starts_paragraph_like(body)
+    # A line that does not end a sentence but would have had room for the next word is a
+    # heading, a list item or a paragraph without end punctuation. In typeset text line
+    # lengths are only roughly comparable, so the line must stop well short of the width;
+    # the first line of a paragraph is often shorter there (its indent was lost).
+    if not greedy and room <= (0.5 if first else 0.3) * width:
+        return False
+    return fits and _starts_paragraph_like(body)
 
 
 # ----------------------------------------------------------------------------- hyphens
@@ -286,12 +319,16 @@ def _keep_hyphen(left: str, right: str, vocab: set[str]) -> bool:
         return False
     if not right[:1].islower() or not left[-1:].isalpha():
         return True
-    if lw in _COMPOUND_PREFIXES:
-        return True
     joined_f = _zipf(joined)
     if joined_f >= 3.0:
         return False
-    return len(lw) >= 2 and len(rw) >= 2 and _zipf(lw) >= 3.3 and _zipf(rw) >= 3.0
+    left_f, right_f = _zipf(lw), _zipf(rw)
+    if lw in _COMPOUND_PREFIXES and right_f >= 2.5:
+        return True
+    if joined_f == 0.0:
+        # An unknown joined word: keep the hyphen when both halves are words.
+        return left_f >= 2.5 and right_f >= 2.5
+    return len(lw) >= 3 and len(rw) >= 3 and left_f >= 3.3 and right_f >= 3.0 and joined_f < 2.0
 
 
 def _doc_vocab(text: str) -> set[str]:
@@ -308,7 +345,8 @@ def _join_lines(text: str, lines: list[_Line], start: int, end: int, vocab: set[
         piece = text[s:e]
         if pieces:
             prev = pieces[-1]
-            if prev and prev[-1] in _HYPHENS and piece[:1].isalpha():
+            if prev and prev[-1] in _HYPHENS and prev[-2:-1].isalpha() and piece[:1].isalpha():
+                # A hyphen right after a letter at a line end: soft hyphenation or a compound.
                 m_left = re.search(r"([A-Za-z]+)[-\u2010\u00ad]$", prev)
                 m_right = re.match(r"[A-Za-z]+", piece)
                 if prev[-1] == "\u00ad" or (
