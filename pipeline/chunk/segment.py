@@ -40,8 +40,7 @@ _CLOSERS = "\"'”’»)]}*"
 _HYPHENS = "-\u2010\u00ad"
 _WORD = re.compile(r"[A-Za-z]+(?:[-\u2010][A-Za-z]+)*")
 _COMPOUND_PREFIXES = frozenset(
-    "self non anti ex well post cross all half so long short high low mid full large small"
-    .split()
+    {"self", "non", "anti", "ex", "well", "post", "cross", "all", "half", "so", "long", "short", "high", "low", "mid", "full", "large", "small"}
 )
 
 
@@ -396,10 +395,7 @@ def segment_document(text: str, opts: SegmentOptions, stats: SegmentStats | None
     _mark_noise(text, lines, opts, stats)
     width = _detect_wrap(text, lines, opts)
     stats.wrapped, stats.width = bool(width), width
-    if width:
-        groups = _group_wrapped(text, lines, width)
-    else:
-        groups = [[ln] for ln in lines if ln.kind == _CONTENT]
+    groups = _group_wrapped(text, lines, width) if width else [[ln] for ln in lines if ln.kind == _CONTENT]
     vocab = _doc_vocab(text) if width else None
 
     # Boilerplate paragraphs, then headings: short groups without end punctuation.
