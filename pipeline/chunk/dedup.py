@@ -101,7 +101,7 @@ def _lsh_pairs(matrix, sizes, groups, threshold, cfg: DedupConfig):
     sig = _minhash(matrix, cfg.num_perm, cfg.seed)
     rows = cfg.num_perm // cfg.bands
     n = matrix.shape[0]
-    keys = np.empty(0, dtype=np.int64)  # candidate pairs as i * n + j, i > j
+    found: list[np.ndarray] = []  # candidate pairs as i * n + j, i > j
     for band in range(cfg.bands):
         block = np.ascontiguousarray(sig[:, band * rows : (band + 1) * rows])
         band_keys = block.view(np.dtype((np.void, block.dtype.itemsize * rows))).ravel()
@@ -111,20 +111,20 @@ def _lsh_pairs(matrix, sizes, groups, threshold, cfg: DedupConfig):
             continue
         order = members[np.argsort(inverse[members], kind="stable")]  # by bucket, then index
         bucket = inverse[order]
-        found = []
         # Each member is paired with up to _MAX_BUCKET_COMPARE earlier members of its bucket.
         for d in range(1, min(_MAX_BUCKET_COMPARE, len(order) - 1) + 1):
             same = bucket[d:] == bucket[:-d]
             if not same.any():
                 break
-            found.append(order[d:][same].astype(np.int64) * n + order[:-d][same])
-        if found:
-            keys = np.union1d(keys, np.concatenate(found))
-    if not len(keys):
+            pair_i, pair_j = order[d:][same], order[:-d][same]
+            other = groups[pair_i] != groups[pair_j]
+            found.append(pair_i[other].astype(np.int64) * n + pair_j[other])
+    if not found:
         return np.empty(0, np.int64), np.empty(0, np.int64)
+    keys = np.unique(np.concatenate(found))
+    del found
     ci, cj = keys // n, keys % n
-    mask = groups[ci] != groups[cj]
-    ci, cj = ci[mask], cj[mask]
+    del keys
     # Exact verification of every candidate, in batches to keep memory bounded.
     ok = np.zeros(len(ci), dtype=bool)
     for lo in range(0, len(ci), _VERIFY_BATCH):
