@@ -202,11 +202,11 @@ DEFAULT_TARGETS = [
     ),
     TargetConfig(
         name="Russia",
-        aliases=[r"Russian?", r"Russian Federation", r"Moscow", r"Kremlin"],
+        aliases=[r"Russia", r"Russians?", r"Russian Federation", r"Moscow", r"Kremlin"],
     ),
     TargetConfig(
         name="Ukraine",
-        aliases=[r"Ukrainian?", r"Kyiv", r"Kiev"],
+        aliases=[r"Ukraine", r"Ukrainians?", r"Kyiv", r"Kiev"],
     ),
 ]
 
@@ -224,6 +224,12 @@ class StanceConfig(_Section):
     cv_folds: int = Field(5, ge=2, le=20)
     C: float = Field(4.0, gt=0.0)
     window: int = Field(12, ge=1, le=200)
+    ngram_max: int = Field(2, ge=1, le=4)
+    min_df: int = Field(1, ge=1)
+    class_weight: Literal["balanced"] | None = "balanced"
+    calibration: Literal["auto", "sigmoid", "isotonic", "none"] = "auto"
+    calibration_folds: int = Field(3, ge=2, le=10)
+    batch_size: int = Field(2000, ge=1)
     targets: list[TargetConfig] = Field(default_factory=lambda: list(DEFAULT_TARGETS), min_length=1)
 
     @field_validator("targets")

@@ -1,0 +1,156 @@
+"""The ``train_stance`` stage: labelled JSONL in, stance model and metrics out.
+
+``python -m pipeline train_stance`` reads ``stance.train`` (see :mod:`pipeline.stance.data`),
+estimates quality with stratified ``stance.cv_folds``-fold cross-validation, fits the
+classifier on all the data and writes:
+
+``stance.model`` (directory, see :mod:`pipeline.stance.model`)
+``stance.metrics`` (JSON)
+    ``macro_f1``, ``accuracy`` and ``baseline_macro_f1`` (always predicting the most
+    frequent label) from out-of-fold predictions; ``per_target``: ``macro_f1``,
+    ``accuracy``, ``examples`` and ``label_counts`` per target; ``per_label``:
+    ``precision``, ``recall``, ``f1``, ``count``; ``label_counts``; ``examples``;
+    ``cv_folds`` (folds used), ``cv_stratified_by`` (``target+label`` or ``label``) and
+    ``calibration`` (of the final model). Floats are rounded to 6 places. When a label has
+    fewer than two examples there is no cross-validation: the scores are ``null`` and
+    ``cv_skipped`` says why.
+
+Everything is seeded by ``stance.seed``: the same data and config give the same model
+and metrics.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..config import Config, StanceConfig, config_to_dict
+from ..io import sha256_file, write_json
+from .data import LabelledExample, label_counts, read_labels
+from .model import LABELS, StanceClassifier, save_stance
+from .targets import compile_targets, target_spec
+
+log = logging.getLogger(__name__)
+
+
+def build_model(settings: StanceConfig) -> StanceClassifier:
+    """An unfitted classifier configured from the ``stance`` section."""
+    return StanceClassifier(
+        targets=[target_spec(t) for t in settings.targets],
+        window=settings.window,
+        C=settings.C,
+        ngram_range=(1, settings.ngram_max),
+        min_df=settings.min_df,
+        class_weight=settings.class_weight,
+        calibration=settings.calibration,
+        calibration_folds=settings.calibration_folds,
+        random_state=settings.seed,
+    )
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 6)
+
+
+def _scores(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, float]:
+    from sklearn.metrics import accuracy_score, f1_score
+
+    labels = sorted(set(y_true) | set(y_pred))
+    return {
+        "macro_f1": _round(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
+        "accuracy": _round(accuracy_score(y_true, y_pred)),
+    }
+
+
+def cross_validate(model: StanceClassifier, examples: Sequence[LabelledExample], folds: int,
+                   seed: int) -> dict[str, Any]:
+    """Out-of-fold scores of ``model`` on ``examples`` (pure: no I/O).
+
+    Folds are stratified by target and label when every (target, label) group has at
+    least ``folds`` examples, otherwise by label. ``folds`` is lowered to the size of the
+    rarest label when needed (with a warning) and the cross-validation is skipped when
+    that leaves fewer than two folds.
+    """
+    from sklearn.base import clone
+    from sklearn.metrics import precision_recall_fscore_support
+    from sklearn.model_selection import StratifiedKFold
+
+    y = np.asarray([e.label for e in examples], dtype=object)
+    pairs = [(e.text, e.target) for e in examples]
+    label_sizes = Counter(y.tolist())
+    rarest = min(label_sizes.values())
+    if len(label_sizes) < 2 or rarest < 2:
+        reason = "needs at least two labels with two examples each"
+        log.warning("train_stance: no cross-validation: %s", reason)
+        return {"macro_f1": None, "accuracy": None, "baseline_macro_f1": None, "cv_folds": 0,
+                "cv_skipped": reason, "per_target": {}, "per_label": {}}
+    k = min(folds, rarest)
+    if k < folds:
+        log.warning("train_stance: stance.cv_folds=%d lowered to %d: the rarest label has %d examples",
+                    folds, k, rarest)
+    groups = np.asarray([f"{e.target}|{e.label}" for e in examples], dtype=object)
+    by_group = min(Counter(groups.tolist()).values()) >= k
+    strata = groups if by_group else y
+    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    predicted = np.empty(len(y), dtype=object)
+    for train_index, test_index in splitter.split(np.zeros(len(y)), strata):
+        fold_model = clone(model).fit([pairs[i] for i in train_index], y[train_index])
+        predicted[test_index] = fold_model.predict([pairs[i] for i in test_index])
+
+    majority = label_sizes.most_common(1)[0][0]
+    metrics: dict[str, Any] = dict(_scores(y.tolist(), predicted.tolist()))
+    metrics["baseline_macro_f1"] = _scores(y.tolist(), [majority] * len(y))["macro_f1"]
+    metrics["cv_folds"] = k
+    metrics["cv_stratified_by"] = "target+label" if by_group else "label"
+    per_target: dict[str, Any] = {}
+    targets = np.asarray([e.target for e in examples], dtype=object)
+    for target in sorted(set(targets.tolist())):
+        mask = targets == target
+        per_target[target] = {**_scores(y[mask].tolist(), predicted[mask].tolist()), "examples": int(mask.sum())}
+    metrics["per_target"] = per_target
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y.tolist(), predicted.tolist(), labels=list(LABELS), zero_division=0)
+    metrics["per_label"] = {
+        label: {"precision": _round(p), "recall": _round(r), "f1": _round(f), "count": int(s)}
+        for label, p, r, f, s in zip(LABELS, precision, recall, f1, support, strict=True)
+    }
+    return metrics
+
+
+def train(settings: StanceConfig, examples: Sequence[LabelledExample]) -> tuple[StanceClassifier, dict[str, Any]]:
+    """Cross-validate, then fit on all examples; returns ``(model, metrics)`` (pure: no I/O)."""
+    matchers = compile_targets(settings.targets)
+    unmentioned = sum(1 for e in examples if not matchers[e.target].mentions(e.text))
+    if unmentioned:
+        log.warning("train_stance: %d of %d labelled texts do not mention their target by any alias; "
+                    "they are used but teach the model little", unmentioned, len(examples))
+    model = build_model(settings)
+    metrics = cross_validate(model, examples, settings.cv_folds, settings.seed)
+    model.fit([(e.text, e.target) for e in examples], [e.label for e in examples])
+    counts = label_counts(examples)
+    for target, row in metrics["per_target"].items():
+        row["label_counts"] = counts[target]
+    metrics["label_counts"] = {label: sum(row[label] for row in counts.values()) for label in LABELS}
+    metrics["examples"] = len(examples)
+    metrics["unmentioned_target"] = unmentioned
+    metrics["calibration"] = model.calibration_
+    return model, metrics
+
+
+def main(config: Config) -> None:
+    """Run the ``train_stance`` stage with a validated config."""
+    settings = config.stance
+    examples = read_labels(settings.train, [t.name for t in settings.targets])
+    log.info("train_stance: %d labelled examples from %s", len(examples), settings.train)
+    model, metrics = train(settings, examples)
+    if metrics["macro_f1"] is not None:
+        log.info("train_stance: %d-fold cross-validated macro-F1 %.3f (majority baseline %.3f)",
+                 metrics["cv_folds"], metrics["macro_f1"], metrics["baseline_macro_f1"])
+    save_stance(model, settings.model, config={"stance": config_to_dict(config)["stance"]},
+                inputs={str(settings.train): sha256_file(settings.train)})
+    write_json(settings.metrics, metrics)
+    log.info("train_stance: model saved to %s, metrics to %s", settings.model, settings.metrics)

@@ -1,0 +1,83 @@
+"""End to end: the DVC pipeline in a fresh copy of the repository."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
+BIN = Path(sys.executable).parent
+
+
+def sh(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    env["PYTHONPATH"] = str(cwd)
+    return subprocess.run(list(args), cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> Path:
+    if shutil.which("dvc", path=str(BIN)) is None:
+        pytest.skip("dvc is not installed in this environment")
+    dest = tmp_path_factory.mktemp("repo")
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    for name in files:
+        if (ROOT / name).is_file():
+            target = dest / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, target)
+    config = dest / "configs" / "default.yaml"
+    data = yaml.safe_load(config.read_text())
+    data["stance"]["cv_folds"] = 2  # keep the test short; the real run uses 5
+    config.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    for cmd in (["git", "init", "-q"], ["git", "add", "-A"],
+                ["git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "x"]):
+        subprocess.run(cmd, cwd=dest, check=True, capture_output=True)
+    proc = sh("dvc", "repro", cwd=dest)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return dest
+
+
+def test_repro_builds_every_output(repo):
+    for path in ["data/paragraphs.parquet", "data/manifest.json", "models/topics/meta.json", "data/doc_topics.parquet",
+                 "models/stance/meta.json", "data/stance.parquet", "metrics/topics.json", "metrics/stance.json",
+                 "reports/report.html"]:
+        assert (repo / path).is_file(), path
+
+
+def test_second_repro_does_nothing(repo):
+    proc = sh("dvc", "status", cwd=repo)
+    assert "changed" not in proc.stdout, proc.stdout
+    proc = sh("dvc", "repro", cwd=repo)
+    assert proc.returncode == 0
+    assert "Running stage" not in proc.stdout
+
+
+def test_stance_parameter_change_skips_chunk_and_topics(repo):
+    config = repo / "configs" / "default.yaml"
+    original = config.read_text()
+    try:
+        config.write_text(original.replace("C: 4.0", "C: 2.0"))
+        proc = sh("dvc", "status", cwd=repo)
+        assert "train_stance" in proc.stdout
+        assert "chunk:" not in proc.stdout and "topics:" not in proc.stdout
+    finally:
+        config.write_text(original)
+
+
+def test_typo_in_config_fails_the_run(repo):
+    config = repo / "configs" / "default.yaml"
+    original = config.read_text()
+    try:
+        config.write_text(original.replace("num_topics:", "num_topcs:", 1))
+        proc = sh("dvc", "repro", cwd=repo)
+        assert proc.returncode != 0
+        assert "topics.num_topcs: unknown key" in proc.stdout + proc.stderr
+    finally:
+        config.write_text(original)
