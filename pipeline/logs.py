@@ -32,10 +32,8 @@ def progress(items: Iterable[T], total: int | None = None, desc: str = "", unit:
     import time
 
     start = last = time.monotonic()
-    count = 0
-    for item in items:
+    for count, item in enumerate(items, start=1):
         yield item
-        count += 1
         now = time.monotonic()
         if now - last >= 10.0:
             last = now

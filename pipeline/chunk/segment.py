@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 from ..config import ChunkConfig
@@ -107,7 +107,6 @@ class SegmentStats:
     boilerplate_dropped: int = 0
     wrapped: bool = False
     width: int = 0
-    dropped: list[str] = field(default_factory=list)
 
 
 #: boilerplate patterns are only tried on paragraphs up to this long
