@@ -25,56 +25,17 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..sentences import Span
+from ..sentences import sentence_spans as _sentence_spans
 from .targets import TargetMatcher, all_mentions
 
 TARGET_TOKEN = "xxtarget"
 OTHER_TOKEN = "xxother"
 
 _TOKEN = re.compile(r"[^\W_]+|[!?]")
-# a sentence ends at . ! ? (and closing quotes/brackets) before white space and a capital,
-# digit or opening quote, or at a line break (an attached heading); the word before a
-# full stop is checked against abbreviations
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*\s+(?=[\"'“‘«(\[]?[A-Z0-9])|\s*\n\s*")
-_ABBREVIATIONS = frozenset({
-    "mr", "mrs", "ms", "dr", "prof", "st", "gen", "col", "lt", "sgt", "capt", "adm", "gov", "sen", "rep", "amb",
-    "pres", "jr", "sr", "vs", "etc", "no", "nos", "vol", "fig", "inc", "ltd", "co", "corp", "dept", "est", "approx",
-    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
-    "u.s", "u.k", "u.n", "e.u", "e.g", "i.e", "a.m", "p.m",
-})
-_WORD_BEFORE = re.compile(r"([\w.]+)[.!?…]*[\"'”’»)\]]*\s*$")
-
-Span = tuple[int, int]
-
-
 def sentence_spans(text: str) -> list[Span]:
-    """Split ``text`` into sentences; returns character spans that cover the stripped text.
-
-    A light rule-based splitter: good enough to pick an evidence sentence, not a parser.
-    Initials ("M. K. Bhadrakumar") and common abbreviations ("U.S.", "Mr.") do not end a
-    sentence.
-    """
-    spans: list[Span] = []
-    start = 0
-    for match in _SENTENCE_END.finditer(text):
-        head = text[start:match.start() + 1]
-        word = _WORD_BEFORE.search(head)
-        if word is not None and text[match.start()] == ".":
-            token = word.group(1).rstrip(".").lower()
-            if token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
-                continue
-        end = match.end()
-        spans.append((start, end))
-        start = end
-    spans.append((start, len(text)))
-    stripped = []
-    for s, e in spans:
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e > s:
-            stripped.append((s, e))
-    return stripped
+    """Sentences of a paragraph; a line break (an attached heading) also ends one."""
+    return _sentence_spans(text, newlines=True)
 
 
 @dataclass(frozen=True)
