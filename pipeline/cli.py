@@ -20,6 +20,7 @@ STAGES: dict[str, tuple[str, str, str]] = {
     "check": ("pipeline.config", "check", "validate the whole config and exit"),
     "chunk": ("pipeline.chunk.stage", "main", "split documents into paragraphs"),
     "topics": ("pipeline.topics", "main", "fit the LDA topic model and score paragraphs"),
+    "sweep": ("pipeline.topics.sweep", "main", "fit the topic model for several K and plot their quality"),
     "train_stance": ("pipeline.stance.train", "main", "train the stance classifier"),
     "stance": ("pipeline.stance.predict", "main", "classify paragraph stance toward each target"),
     "report": ("pipeline.report", "main", "write the HTML report"),

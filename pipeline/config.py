@@ -242,6 +242,22 @@ class StanceConfig(_Section):
         return targets
 
 
+class SweepConfig(_Section):
+    """Settings of the ``sweep`` stage (topic quality against the number of topics)."""
+
+    num_topics: list[int] = Field(default_factory=lambda: [4, 6, 8, 10, 12], min_length=1)
+    output: Path = Path("metrics/sweep.json")
+    plot: Path = Path("plots/sweep.png")
+
+    @field_validator("num_topics")
+    @classmethod
+    def _valid_k(cls, values: list[int]) -> list[int]:
+        bad = [k for k in values if k < 2 or k > 1000]
+        if bad:
+            raise ValueError(f"every K must be between 2 and 1000, got {bad}")
+        return values
+
+
 class ReportConfig(_Section):
     """Settings of the ``report`` stage."""
 
@@ -256,6 +272,7 @@ class Config(_Section):
     chunk: ChunkConfig = ChunkConfig()
     topics: TopicsConfig = TopicsConfig()
     stance: StanceConfig = StanceConfig()
+    sweep: SweepConfig = SweepConfig()
     report: ReportConfig = ReportConfig()
 
 
