@@ -21,6 +21,7 @@ STAGES: dict[str, tuple[str, str, str]] = {
     "chunk": ("pipeline.chunk.stage", "main", "split documents into paragraphs"),
     "topics": ("pipeline.topics", "main", "fit the LDA topic model and score paragraphs"),
     "sweep": ("pipeline.topics.sweep", "main", "fit the topic model for several K and plot their quality"),
+    "prevalence": ("pipeline.topics.prevalence", "main", "topic prevalence by metadata columns, table and plots"),
     "train_stance": ("pipeline.stance.train", "main", "train the stance classifier"),
     "stance": ("pipeline.stance.predict", "main", "classify paragraph stance toward each target"),
     "report": ("pipeline.report", "main", "write the HTML report"),

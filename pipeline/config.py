@@ -258,6 +258,14 @@ class SweepConfig(_Section):
         return values
 
 
+class PrevalenceConfig(_Section):
+    """Settings of the ``prevalence`` stage (topic prevalence by metadata columns)."""
+
+    by: list[str] = Field(default_factory=lambda: ["doc_id"], min_length=1)
+    output: Path = Path("data/topic_prevalence.parquet")
+    plots: Path = Path("plots/prevalence")
+
+
 class ReportConfig(_Section):
     """Settings of the ``report`` stage."""
 
@@ -273,6 +281,7 @@ class Config(_Section):
     topics: TopicsConfig = TopicsConfig()
     stance: StanceConfig = StanceConfig()
     sweep: SweepConfig = SweepConfig()
+    prevalence: PrevalenceConfig = PrevalenceConfig()
     report: ReportConfig = ReportConfig()
 
 
