@@ -142,6 +142,11 @@ class TopicsConfig(_Section):
     top_n: int = Field(10, ge=1, le=100)
     chunksize: int = Field(2000, ge=1)
     metrics_sample: int = Field(20000, ge=10)
+    engine: Literal["gensim", "tomotopy"] = "gensim"
+    tomotopy_iterations: int = Field(500, ge=1, le=100000)
+    tomotopy_workers: int = Field(1, ge=0, le=1024)
+    seed_words: list[list[str]] = Field(default_factory=list)
+    seed_weight: float = Field(1.0, gt=0.0)
 
     @field_validator("alpha", "eta")
     @classmethod
@@ -156,6 +161,25 @@ class TopicsConfig(_Section):
         low = info.data.get("min_token_chars")
         if low is not None and value < low:
             raise ValueError(f"must be >= topics.min_token_chars ({low})")
+        return value
+
+    @field_validator("seed_words")
+    @classmethod
+    def _seed_lists_fit_topics(cls, value: list[list[str]], info: Any) -> list[list[str]]:
+        k = info.data.get("num_topics")
+        if k is not None and len(value) > k:
+            raise ValueError(f"has {len(value)} seed-word lists, more than topics.num_topics ({k})")
+        if any(not w.strip() for words in value for w in words):
+            raise ValueError("seed words must not be blank")
+        if any(value) and info.data.get("eta") == "auto":
+            raise ValueError("cannot be combined with topics.eta 'auto' (seed words need a fixed prior)")
+        return value
+
+    @field_validator("engine")
+    @classmethod
+    def _engine_supports_eta(cls, value: str, info: Any) -> str:
+        if value == "tomotopy" and info.data.get("eta") == "auto":
+            raise ValueError("tomotopy cannot learn eta: set topics.eta to a number or null, not 'auto'")
         return value
 
 

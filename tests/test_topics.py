@@ -267,3 +267,94 @@ def test_cli_error_is_one_line(tmp_path: Path) -> None:
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert errors == [f"Error: {tmp_path / 'nope.parquet'}: file not found (run `pipeline chunk` first, "
                       "or set topics.input)"]
+
+
+# --------------------------------------------------------------------------- engines and seed words
+
+ENGINES = ["gensim", "tomotopy"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_engine_fits_saves_and_loads(engine: str, tmp_path: Path) -> None:
+    paragraphs = make_paragraphs()
+    paragraphs.to_parquet(tmp_path / "paragraphs.parquet")
+    config = load_config(write_config(tmp_path, engine=engine, tomotopy_iterations=200))
+    main(config)
+    out = pd.read_parquet(config.topics.output)
+    topic_cols = [f"topic_{k}" for k in range(3)]
+    np.testing.assert_allclose(out[topic_cols].sum(axis=1), 1.0, atol=1e-9)
+    metrics = json.loads(config.topics.metrics.read_text())
+    assert set(metrics) >= METRIC_KEYS | {"seed_words_missing"}
+    assert metrics["perplexity"] > 1 and metrics["seed_words_missing"] == []
+    assert metrics["documents_used"] == len(paragraphs) - 3
+
+    model = load_topics(config.topics.model)
+    assert model.engine == engine and model.lda_ is None
+    assert model.components_.shape == (3, len(model.vocabulary_)) and (model.components_ > 0).all()
+    theta = model.transform(paragraphs["text"].tolist())
+    np.testing.assert_array_equal(theta, out[topic_cols].to_numpy())
+    # each theme lands in a topic of its own
+    out = out.assign(theme=paragraphs["theme"].to_numpy())
+    modes = out[out.theme.isin(THEMES)].groupby("theme")["dominant_topic"].agg(lambda s: s.mode()[0])
+    assert modes.nunique() == 3
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_engine_is_deterministic(engine: str) -> None:
+    texts = make_paragraphs()["text"].tolist()
+
+    def fit(seed: int) -> TopicModel:
+        return TopicModel(3, seed=seed, passes=4, no_above=0.9, engine=engine, tomotopy_iterations=100).fit(texts)
+
+    first, again = fit(7), fit(7)
+    np.testing.assert_array_equal(first.components_, again.components_)
+    np.testing.assert_array_equal(first.alpha_, again.alpha_)
+    assert not np.array_equal(first.components_, fit(8).components_)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_seed_words_pull_their_words_into_the_seeded_topic(engine: str) -> None:
+    import itertools
+
+    texts = make_paragraphs()["text"].tolist()
+    for order in itertools.permutations(["tariff", "missile", "carbon"]):
+        seeds = [[word] for word in order]
+        model = TopicModel(3, passes=8, iterations=50, no_above=0.9, engine=engine, tomotopy_iterations=200,
+                           seed_words=seeds).fit(texts)
+        top_topic = {w: int(model.components_[:, model.vocabulary_.index(w)].argmax()) for w in order}
+        assert top_topic == {w: i for i, w in enumerate(order)}, (engine, order)
+        if engine == "gensim":
+            assert model.eta_.shape == model.components_.shape
+
+
+def test_missing_seed_words_are_warned_and_in_the_metrics(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    settings = load_config(write_config(tmp_path, passes=2, seed_words=[["Tariff", "zeppelin"], [], ["the"]])).topics
+    with caplog.at_level("WARNING", logger="pipeline.topics"):
+        result = run_topics(make_paragraphs(), settings)
+    assert result.metrics["seed_words_missing"] == ["zeppelin", "the"]
+    assert "2 seed word(s) not in the vocabulary, ignored: zeppelin, the" in caplog.text
+    assert result.model.seed_words_missing_ == ["zeppelin", "the"]
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ("topics.engine=mallet", r"topics\.engine: input should be 'gensim' or 'tomotopy', got 'mallet'"),
+    ("topics.seed_words=[[a],[b],[c],[d]]",
+     r"topics\.seed_words: has 4 seed-word lists, more than topics\.num_topics \(3\)"),
+    ("topics.seed_weight=0", r"topics\.seed_weight: input should be greater than 0"),
+    ("topics.tomotopy_iterations=0", r"topics\.tomotopy_iterations: input should be greater than or equal to 1"),
+    ("topics.eta=auto", r"topics\.engine: tomotopy cannot learn eta"),
+])
+def test_bad_engine_settings_are_config_errors(override: str, message: str, tmp_path: Path) -> None:
+    from pipeline.errors import ConfigError
+
+    extra = ["topics.engine=tomotopy"] if override == "topics.eta=auto" else []
+    with pytest.raises(ConfigError, match=message):
+        load_config(write_config(tmp_path), [override, *extra])
+
+
+def test_estimator_refuses_bad_engine_params() -> None:
+    texts = make_paragraphs()["text"].tolist()
+    with pytest.raises(ValueError, match="engine must be 'gensim' or 'tomotopy', got 'lda'"):
+        TopicModel(3, engine="lda").fit(texts)
+    with pytest.raises(ValueError, match=r"seed_words must have at most num_topics \(2\) lists, got 3"):
+        TopicModel(2, seed_words=[["a"], ["b"], ["c"]]).fit(texts)

@@ -4,8 +4,10 @@
 paragraph (gensim ``simple_preprocess``: lower-case alphabetic tokens of
 ``topics.min_token_chars..max_token_chars`` characters, minus gensim's English stop words
 and ``topics.stopwords_extra``), builds a vocabulary (``no_below``, ``no_above``,
-``keep_n``), fits gensim's ``LdaModel`` on the paragraphs not flagged ``duplicate_of``
-(unless ``topics.include_duplicates``) and scores every paragraph. It writes:
+``keep_n``), fits LDA on the paragraphs not flagged ``duplicate_of`` (unless
+``topics.include_duplicates``) with ``topics.engine`` (gensim's ``LdaModel`` or tomotopy's
+Gibbs sampler, optionally anchored by ``topics.seed_words``; see
+:mod:`pipeline.topics.engines`) and scores every paragraph. It writes:
 
 ``topics.output`` (Parquet), one row per paragraph, in input order
     ``doc_id``, ``para_id``, ``dominant_topic`` (int), ``dominant_prob``, ``n_words``
@@ -18,8 +20,10 @@ and ``topics.stopwords_extra``), builds a vocabulary (``no_below``, ``no_above``
 ``topics.metrics`` (JSON)
     ``c_npmi``, ``c_v``, ``u_mass`` (gensim coherence of the top 10 words on the fitting
     paragraphs; ``null`` when undefined), ``topic_diversity`` (distinct share of the top 25
-    words of all topics), ``perplexity`` (``2 ** -log_perplexity``) and ``log_perplexity``
-    (gensim's per-word bound), ``vocab_size``, ``documents_used``, ``paragraphs_scored``,
+    words of all topics), ``perplexity`` and ``log_perplexity`` as the engine reports them
+    (gensim: ``2 ** -bound`` and its per-word bound; tomotopy: ``exp(-ll)`` and the
+    log-likelihood per word ``ll`` of the fitting paragraphs; not comparable across
+    engines), ``seed_words_missing`` (seed words not in the vocabulary), ``vocab_size``, ``documents_used``, ``paragraphs_scored``,
     ``paragraphs_duplicate``, ``paragraphs_without_vocabulary``, ``metrics_sample`` (how many
     paragraphs the quality measures used; see ``topics.metrics_sample``), ``num_topics``.
 
@@ -29,15 +33,17 @@ Every file sits at the top level and is hashed in ``meta.json`` (see
 :mod:`pipeline.artifacts`); nothing is pickled, so loading never runs code and does not
 depend on gensim's internal classes::
 
-    meta.json            kind, format_version, libraries (gensim, numpy), the topics config,
+    meta.json            kind, format_version, libraries (gensim, numpy, tomotopy), the topics config,
                          the input table's sha256, the sha256 of every file below
     params.json          {"params": TopicModel constructor arguments, "num_topics": K,
-                          "gamma_threshold": E-step tolerance, "n_documents": fitting paragraphs}
+                          "gamma_threshold": E-step tolerance, "n_documents": fitting paragraphs,
+                          "seed_words_missing": seed words not in the vocabulary}
     preprocessing.json   {"tokenizer": "gensim.utils.simple_preprocess", "lowercase": true,
                           "deaccent": false, "min_token_chars", "max_token_chars",
                           "stopwords": the full sorted stop list used}
     vocabulary.json      {"words": [V words, index = column], "document_frequencies": [V ints]}
-    components.npy       float64 (K, V): gensim's variational topic-word parameters (lambda)
+    components.npy       float64 (K, V): topic-word Dirichlet parameters, eta + word counts per
+                         topic (gensim: its variational lambda; tomotopy: the final sample's counts)
     alpha.npy            float64 (K,): document-topic prior
     eta.npy              float64 (V,) or (K, V): topic-word prior
 

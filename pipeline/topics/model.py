@@ -1,9 +1,10 @@
-"""The LDA topic model: fit with gensim, score with a deterministic numpy E-step.
+"""The LDA topic model: fit with gensim or tomotopy, score with a deterministic numpy E-step.
 
 :class:`TopicModel` follows scikit-learn's estimator contract: ``__init__`` only stores
 its arguments, :meth:`TopicModel.fit` learns and returns ``self``, learned state ends in
 ``_`` and using an unfitted model raises ``NotFittedError``. It is a transformer from
-texts to topic distributions, so it drops into a scikit-learn ``Pipeline``.
+texts to topic distributions, so it drops into a scikit-learn ``Pipeline``. The engines
+(and how priors and seed words map onto each) are in :mod:`pipeline.topics.engines`.
 
 Scoring does not use gensim's ``inference`` because that starts every document from a
 random point drawn from a shared generator, so a paragraph's distribution would depend
@@ -29,13 +30,14 @@ from sklearn.utils.validation import check_is_fitted
 from ..artifacts import check_artifact, save_artifact
 from ..errors import ArtifactError, DataError
 from ..io import write_json
+from . import engines
 from .preprocess import Preprocessor, default_stopwords
 
 log = logging.getLogger(__name__)
 
 KIND = "topics"
 FORMAT_VERSION = 1
-LIBRARIES = ["gensim", "numpy"]
+LIBRARIES = ["gensim", "numpy", "tomotopy"]
 #: the E-step stops a document when its mean absolute change in gamma falls below this (gensim's default)
 GAMMA_THRESHOLD = 1e-3
 #: documents per block in :meth:`TopicModel.transform`; results do not depend on it
@@ -78,6 +80,12 @@ _PARAM_RULES: dict[str, tuple[Any, str]] = {
     "stopwords_extra": (lambda v: not isinstance(v, str) and all(isinstance(w, str) for w in v),
                         "a list of strings"),
     "chunksize": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+    "engine": (lambda v: v in engines.ENGINES, " or ".join(repr(e) for e in engines.ENGINES)),
+    "tomotopy_iterations": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+    "tomotopy_workers": (lambda v: _is_int(v) and v >= 0, "an integer >= 0 (0: all cores)"),
+    "seed_words": (lambda v: not isinstance(v, str) and all(
+        not isinstance(ws, str) and all(isinstance(w, str) for w in ws) for ws in v), "a list of lists of strings"),
+    "seed_weight": (lambda v: _is_real(v) and v > 0, "a positive number"),
 }
 
 
@@ -96,23 +104,36 @@ def _dirichlet_expectation(gamma: np.ndarray) -> np.ndarray:
 
 
 class TopicModel(TransformerMixin, BaseEstimator):
-    """Latent Dirichlet allocation over paragraphs, fitted with gensim's ``LdaModel``.
+    """Latent Dirichlet allocation over paragraphs, fitted with gensim's ``LdaModel`` or tomotopy.
 
     Parameters
     ----------
     num_topics : int
         Number of topics K.
     seed : int
-        Random state of gensim's training; same data and parameters give the same model.
+        Random state of the engine; same data and parameters give the same model (with
+        tomotopy only when ``tomotopy_workers=1``).
     passes, iterations, alpha, eta, chunksize
         Passed to ``gensim.models.LdaModel``; ``iterations`` also bounds the E-step of
-        :meth:`transform`.
+        :meth:`transform` (for either engine). tomotopy uses ``alpha`` and ``eta`` as
+        described in :mod:`pipeline.topics.engines`.
     no_below, no_above, keep_n
         Vocabulary filter, as ``gensim.corpora.Dictionary.filter_extremes``.
     min_token_chars, max_token_chars : int
         Token length bounds (inclusive).
     stopwords_extra : list of str
         Added to gensim's English stop words.
+    engine : {'gensim', 'tomotopy'}
+        Which library fits the model.
+    tomotopy_iterations, tomotopy_workers : int
+        Gibbs sampling iterations and threads of the tomotopy engine (0 workers: all cores).
+    seed_words : list of list of str
+        Words of topic ``i`` in entry ``i`` (at most ``num_topics`` entries), anchored by a
+        larger topic-word prior; words not in the vocabulary are skipped and listed in
+        ``seed_words_missing_``.
+    seed_weight : float
+        Extra prior of a seed word in its topic, as a share of the word's count in the
+        fitting paragraphs.
 
     Attributes
     ----------
@@ -130,8 +151,12 @@ class TopicModel(TransformerMixin, BaseEstimator):
         Topic-word Dirichlet prior.
     n_documents_ : int
         Paragraphs with at least one vocabulary word that the model was fitted on.
-    lda_ : gensim.models.LdaModel or None
-        The fitted gensim model (``None`` after :func:`load_topics`; it is not saved).
+    seed_words_missing_ : list of str
+        Seed words that are not in the vocabulary (and so anchor nothing).
+    dictionary_ : gensim.corpora.Dictionary or None
+        The vocabulary as a gensim dictionary (``None`` after :func:`load_topics`).
+    lda_ : gensim.models.LdaModel, tomotopy.LDAModel or None
+        The engine's fitted model (``None`` after :func:`load_topics`; it is not saved).
     """
 
     def __init__(
@@ -150,6 +175,11 @@ class TopicModel(TransformerMixin, BaseEstimator):
         max_token_chars: int = 25,
         stopwords_extra: Sequence[str] = (),
         chunksize: int = 2000,
+        engine: str = "gensim",
+        tomotopy_iterations: int = 500,
+        tomotopy_workers: int = 1,
+        seed_words: Sequence[Sequence[str]] = (),
+        seed_weight: float = 1.0,
     ) -> None:
         self.num_topics = num_topics
         self.seed = seed
@@ -164,6 +194,11 @@ class TopicModel(TransformerMixin, BaseEstimator):
         self.max_token_chars = max_token_chars
         self.stopwords_extra = stopwords_extra
         self.chunksize = chunksize
+        self.engine = engine
+        self.tomotopy_iterations = tomotopy_iterations
+        self.tomotopy_workers = tomotopy_workers
+        self.seed_words = seed_words
+        self.seed_weight = seed_weight
 
     # ------------------------------------------------------------------ fitting
 
@@ -175,6 +210,12 @@ class TopicModel(TransformerMixin, BaseEstimator):
         if self.max_token_chars < self.min_token_chars:
             raise ValueError(f"TopicModel: max_token_chars must be >= min_token_chars ({self.min_token_chars}), "
                              f"got {self.max_token_chars!r}")
+        if len(self.seed_words) > self.num_topics:
+            raise ValueError(f"TopicModel: seed_words must have at most num_topics ({self.num_topics}) lists, "
+                             f"got {len(self.seed_words)}")
+        if self.eta == "auto" and (self.engine == "tomotopy" or any(self.seed_words)):
+            raise ValueError("TopicModel: eta='auto' works only with engine 'gensim' and no seed_words, "
+                             f"got engine {self.engine!r} and {sum(map(len, self.seed_words))} seed words")
 
     def make_preprocessor(self) -> Preprocessor:
         """The tokenisation these parameters define (the fitted one is ``preprocessor_``)."""
@@ -202,8 +243,6 @@ class TopicModel(TransformerMixin, BaseEstimator):
     def fit_tokens(self, token_lists: Sequence[list[str]]) -> TopicModel:
         """Fit on texts already tokenised with :meth:`make_preprocessor` (see :meth:`fit`)."""
         from gensim.corpora import Dictionary
-        from gensim.models import LdaModel
-
         self._check_params()
         _refuse_iterator(token_lists, "token_lists")
         preprocessor = self.make_preprocessor()
@@ -226,32 +265,33 @@ class TopicModel(TransformerMixin, BaseEstimator):
                 f"only {len(corpus)} usable paragraphs (with a vocabulary word) of {len(token_lists)}; "
                 f"need at least {needed} for num_topics={self.num_topics}"
             )
-        log.info("fitting LDA: %d topics, %d paragraphs, %d words, %d passes",
-                 self.num_topics, len(corpus), len(dictionary), self.passes)
-        lda = LdaModel(
-            corpus=corpus,
-            id2word=dictionary,
-            num_topics=self.num_topics,
-            random_state=self.seed,
-            passes=self.passes,
-            iterations=self.iterations,
-            alpha=self.alpha,
-            eta=self.eta,
-            chunksize=self.chunksize,
-            update_every=1,
-            eval_every=None,
-            gamma_threshold=GAMMA_THRESHOLD,
-            dtype=np.float64,
-        )
+        word_counts = np.zeros(len(dictionary), dtype=np.float64)
+        for bow in corpus:
+            for i, c in bow:
+                word_counts[i] += c
+        seed_words = [[w.strip().lower() for w in ws] for ws in self.seed_words]
+        boosts, missing = engines.seed_boosts(seed_words, dictionary.token2id, word_counts, self.seed_weight)
+        if missing:
+            log.warning("%d seed word(s) not in the vocabulary, ignored: %s", len(missing), ", ".join(missing))
+        log.info("fitting LDA with %s: %d topics, %d paragraphs, %d words, %d seed words",
+                 self.engine, self.num_topics, len(corpus), len(dictionary), len(boosts))
+        if self.engine == "tomotopy":
+            vocabulary = [dictionary[i] for i in range(len(dictionary))]
+            kept = [[w for w in tokens if w in dictionary.token2id] for tokens in token_lists]
+            fitted = engines.fit_tomotopy([t for t in kept if t], vocabulary, self, boosts)
+        else:
+            fitted = engines.fit_gensim(corpus, dictionary, self, boosts, GAMMA_THRESHOLD)
         self.preprocessor_ = preprocessor
         self.vocabulary_ = [dictionary[i] for i in range(len(dictionary))]
         self.document_frequencies_ = np.array([dictionary.dfs.get(i, 0) for i in range(len(dictionary))],
                                               dtype=np.int64)
-        self.components_ = np.asarray(lda.state.get_lambda(), dtype=np.float64)
-        self.alpha_ = np.asarray(lda.alpha, dtype=np.float64)
-        self.eta_ = np.asarray(lda.eta, dtype=np.float64)
+        self.components_ = fitted.components
+        self.alpha_ = fitted.alpha
+        self.eta_ = fitted.eta
         self.n_documents_ = len(corpus)
-        self.lda_ = lda
+        self.seed_words_missing_ = missing
+        self.dictionary_ = dictionary
+        self.lda_ = fitted.native
         self._reset_cache()
         return self
 
@@ -355,11 +395,13 @@ class TopicModel(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "components_")
         params = self.get_params()
         params["stopwords_extra"] = list(params["stopwords_extra"])
+        params["seed_words"] = [list(ws) for ws in params["seed_words"]]
 
         def write_files(tmp: Path) -> None:
             write_json(tmp / FILES["params"], {"params": params, "num_topics": int(self.components_.shape[0]),
                                                "gamma_threshold": GAMMA_THRESHOLD,
-                                               "n_documents": int(self.n_documents_)})
+                                               "n_documents": int(self.n_documents_),
+                                               "seed_words_missing": list(self.seed_words_missing_)})
             write_json(tmp / FILES["preprocessing"], self.preprocessor_.to_dict())
             write_json(tmp / FILES["vocabulary"], {"words": self.vocabulary_,
                                                    "document_frequencies": self.document_frequencies_.tolist()})
@@ -392,6 +434,7 @@ class TopicModel(TransformerMixin, BaseEstimator):
             model.alpha_ = np.load(path / FILES["alpha"], allow_pickle=False)
             model.eta_ = np.load(path / FILES["eta"], allow_pickle=False)
             model.n_documents_ = int(params_doc.get("n_documents", 0))
+            model.seed_words_missing_ = [str(w) for w in params_doc.get("seed_words_missing", [])]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ArtifactError(f"{path}: malformed topic model: {exc}") from None
         k, v = model.num_topics, len(model.vocabulary_)
@@ -407,6 +450,7 @@ class TopicModel(TransformerMixin, BaseEstimator):
         if problems:
             raise ArtifactError(f"{path}: malformed topic model: {'; '.join(problems)}")
         model.lda_ = None
+        model.dictionary_ = None
         model._reset_cache()
         log.debug("loaded topic model %s: %d topics, %d words", path, k, v)
         return model

@@ -17,7 +17,7 @@ from ..config import Config, TopicsConfig
 from ..errors import DataError, InputError
 from ..io import read_parquet, sha256_file, write_json, write_parquet
 from ..logs import progress
-from . import quality
+from . import engines, quality
 from .model import TopicModel
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,11 @@ def model_from_config(settings: TopicsConfig) -> TopicModel:
         max_token_chars=settings.max_token_chars,
         stopwords_extra=list(settings.stopwords_extra),
         chunksize=settings.chunksize,
+        engine=settings.engine,
+        tomotopy_iterations=settings.tomotopy_iterations,
+        tomotopy_workers=settings.tomotopy_workers,
+        seed_words=[list(ws) for ws in settings.seed_words],
+        seed_weight=settings.seed_weight,
     )
 
 
@@ -147,9 +152,9 @@ def run_topics(paragraphs: Any, settings: TopicsConfig) -> TopicsResult:
     ref_texts = [used[i] for i in sample]
     ref_corpus = [model.bow(t) for t in ref_texts]
     coherence_topics = [[w for w, _ in model.top_words(k, COHERENCE_TOPN)] for k in range(model.num_topics)]
-    coherence = quality.coherence(coherence_topics, ref_texts, model.lda_.id2word, ref_corpus)
+    coherence = quality.coherence(coherence_topics, ref_texts, model.dictionary_, ref_corpus)
     diversity_topics = [[w for w, _ in model.top_words(k, DIVERSITY_TOPN)] for k in range(model.num_topics)]
-    bound, perplexity = quality.perplexity(model.lda_, ref_corpus)
+    bound, perplexity = engines.perplexity(model.engine, model.lda_, ref_corpus)
     metrics = {
         **coherence,
         "topic_diversity": quality.finite_or_none(quality.topic_diversity(diversity_topics)),
@@ -162,6 +167,7 @@ def run_topics(paragraphs: Any, settings: TopicsConfig) -> TopicsResult:
         "paragraphs_without_vocabulary": int((n_words == 0).sum()),
         "metrics_sample": len(ref_texts),
         "num_topics": model.num_topics,
+        "seed_words_missing": list(model.seed_words_missing_),
     }
     return TopicsResult(model=model, doc_topics=doc_topics, table=table, metrics=metrics)
 
