@@ -358,3 +358,29 @@ def test_estimator_refuses_bad_engine_params() -> None:
         TopicModel(3, engine="lda").fit(texts)
     with pytest.raises(ValueError, match=r"seed_words must have at most num_topics \(2\) lists, got 3"):
         TopicModel(2, seed_words=[["a"], ["b"], ["c"]]).fit(texts)
+
+
+def test_collocations_learned_and_used_for_new_text(tmp_path: Path) -> None:
+    from pipeline.topics.model import TopicModel
+
+    texts = [f"Climate change threatens island states; delegation {i} demands climate change finance now."
+             for i in range(12)]
+    texts += [f"The security council must reform its veto; member {i} urges security council reform."
+              for i in range(12)]
+    model = TopicModel(2, passes=2, no_above=1.0, phrase_min_count=3, phrase_threshold=1.0).fit(texts)
+    assert {"climate_change", "security_council"} <= model.preprocessor_.phrases
+    assert "climate_change" in model.tokenize("Climate change is real.")
+    model.save(tmp_path / "m", config={})
+    loaded = TopicModel.load(tmp_path / "m")
+    assert loaded.preprocessor_.phrases == model.preprocessor_.phrases
+    assert "security_council" in loaded.vocabulary_
+    off = TopicModel(2, passes=2, no_above=1.0, phrases=False).fit(texts)
+    assert not off.preprocessor_.phrases and "climate_change" not in off.vocabulary_
+
+
+def test_preprocessing_without_phrases_key_still_loads() -> None:
+    from pipeline.topics.preprocess import Preprocessor
+
+    data = Preprocessor().to_dict()
+    del data["phrases"]
+    assert Preprocessor.from_dict(data).phrases == frozenset()

@@ -86,6 +86,9 @@ _PARAM_RULES: dict[str, tuple[Any, str]] = {
     "seed_words": (lambda v: not isinstance(v, str) and all(
         not isinstance(ws, str) and all(isinstance(w, str) for w in ws) for ws in v), "a list of lists of strings"),
     "seed_weight": (lambda v: _is_real(v) and v > 0, "a positive number"),
+    "phrases": (lambda v: isinstance(v, bool), "true or false"),
+    "phrase_min_count": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+    "phrase_threshold": (lambda v: _is_real(v) and v > 0, "a positive number"),
 }
 
 
@@ -180,6 +183,9 @@ class TopicModel(TransformerMixin, BaseEstimator):
         tomotopy_workers: int = 1,
         seed_words: Sequence[Sequence[str]] = (),
         seed_weight: float = 1.0,
+        phrases: bool = True,
+        phrase_min_count: int = 5,
+        phrase_threshold: float = 10.0,
     ) -> None:
         self.num_topics = num_topics
         self.seed = seed
@@ -199,6 +205,9 @@ class TopicModel(TransformerMixin, BaseEstimator):
         self.tomotopy_workers = tomotopy_workers
         self.seed_words = seed_words
         self.seed_weight = seed_weight
+        self.phrases = phrases
+        self.phrase_min_count = phrase_min_count
+        self.phrase_threshold = phrase_threshold
 
     # ------------------------------------------------------------------ fitting
 
@@ -246,6 +255,9 @@ class TopicModel(TransformerMixin, BaseEstimator):
         self._check_params()
         _refuse_iterator(token_lists, "token_lists")
         preprocessor = self.make_preprocessor()
+        if self.phrases:
+            preprocessor = self._learn_phrases(token_lists, preprocessor)
+            token_lists = [preprocessor.apply_phrases(t) for t in token_lists]
         dictionary = Dictionary(token_lists)
         raw_size = len(dictionary)
         dictionary.filter_extremes(no_below=self.no_below, no_above=self.no_above, keep_n=self.keep_n)
@@ -294,6 +306,17 @@ class TopicModel(TransformerMixin, BaseEstimator):
         self.lda_ = fitted.native
         self._reset_cache()
         return self
+
+    def _learn_phrases(self, token_lists: Sequence[list[str]], preprocessor: Preprocessor) -> Preprocessor:
+        """Learn two-word collocations with gensim ``Phrases`` and add them to the preprocessor."""
+        from dataclasses import replace
+
+        from gensim.models.phrases import Phrases
+
+        learned = Phrases(token_lists, min_count=self.phrase_min_count, threshold=self.phrase_threshold)
+        phrases = frozenset(learned.export_phrases())
+        log.info("collocations: %d learned (e.g. %s)", len(phrases), ", ".join(sorted(phrases)[:5]))
+        return replace(preprocessor, phrases=phrases)
 
     # ------------------------------------------------------------------ using
 

@@ -36,6 +36,7 @@ class Preprocessor:
     min_chars: int = 3
     max_chars: int = 25
     stopwords: frozenset[str] = field(default_factory=default_stopwords)
+    phrases: frozenset[str] = frozenset()
 
     def tokenize(self, text: str | None) -> list[str]:
         """Tokens of one text; ``None`` or non-text gives no tokens."""
@@ -44,8 +45,25 @@ class Preprocessor:
         if not isinstance(text, str) or not text:
             return []
         stop = self.stopwords
-        return [t for t in simple_preprocess(text, deacc=False, min_len=self.min_chars, max_len=self.max_chars)
-                if t not in stop]
+        tokens = [t for t in simple_preprocess(text, deacc=False, min_len=self.min_chars, max_len=self.max_chars)
+                  if t not in stop]
+        return self.apply_phrases(tokens) if self.phrases else tokens
+
+    def apply_phrases(self, tokens: list[str]) -> list[str]:
+        """Join adjacent tokens that form a learned collocation (``climate`` ``change`` -> ``climate_change``)."""
+        phrases = self.phrases
+        if not phrases or len(tokens) < 2:
+            return tokens
+        out: list[str] = []
+        i = 0
+        while i < len(tokens):
+            if i + 1 < len(tokens) and f"{tokens[i]}_{tokens[i + 1]}" in phrases:
+                out.append(f"{tokens[i]}_{tokens[i + 1]}")
+                i += 2
+            else:
+                out.append(tokens[i])
+                i += 1
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form, saved in the model directory."""
@@ -56,6 +74,7 @@ class Preprocessor:
             "min_token_chars": self.min_chars,
             "max_token_chars": self.max_chars,
             "stopwords": sorted(self.stopwords),
+            "phrases": sorted(self.phrases),
         }
 
     @classmethod
@@ -71,4 +90,7 @@ class Preprocessor:
             raise ValueError(f"bad token length bounds {min_chars!r}..{max_chars!r}")
         if not isinstance(stopwords, list) or not all(isinstance(w, str) for w in stopwords):
             raise ValueError("stopwords must be a list of strings")
-        return cls(min_chars=min_chars, max_chars=max_chars, stopwords=frozenset(stopwords))
+        phrases = data.get("phrases", [])  # absent in models saved before collocations existed
+        if not isinstance(phrases, list) or not all(isinstance(p, str) and "_" in p for p in phrases):
+            raise ValueError("phrases must be a list of 'word_word' strings")
+        return cls(min_chars=min_chars, max_chars=max_chars, stopwords=frozenset(stopwords), phrases=frozenset(phrases))

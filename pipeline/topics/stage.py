@@ -58,6 +58,9 @@ def model_from_config(settings: TopicsConfig) -> TopicModel:
         tomotopy_iterations=settings.tomotopy_iterations,
         tomotopy_workers=settings.tomotopy_workers,
         seed_words=[list(ws) for ws in settings.seed_words],
+        phrases=settings.phrases,
+        phrase_min_count=settings.phrase_min_count,
+        phrase_threshold=settings.phrase_threshold,
         seed_weight=settings.seed_weight,
     )
 
@@ -131,6 +134,9 @@ def run_topics(paragraphs: Any, settings: TopicsConfig) -> TopicsResult:
              "kept" if settings.include_duplicates else "left out")
     train_tokens = [tokens[i] for i in fit_rows]
     model.fit_tokens(train_tokens)
+    if model.preprocessor_.phrases:  # score and measure with the learned collocations joined
+        tokens = [model.preprocessor_.apply_phrases(t) for t in tokens]
+        train_tokens = [tokens[i] for i in fit_rows]
 
     log.info("scoring %d paragraphs", len(tokens))
     theta = model.transform_tokens(tokens)
