@@ -148,6 +148,7 @@ class TopicsConfig(_Section):
     seed_words: list[list[str]] = Field(default_factory=list)
     seed_weight: float = Field(1.0, gt=0.0)
     phrases: bool = True
+    lemmatize: bool = False
     phrase_min_count: int = Field(5, ge=1)
     phrase_threshold: float = Field(10.0, gt=0.0)
 

@@ -384,3 +384,12 @@ def test_preprocessing_without_phrases_key_still_loads() -> None:
     data = Preprocessor().to_dict()
     del data["phrases"]
     assert Preprocessor.from_dict(data).phrases == frozenset()
+
+
+def test_lemmatize_and_multiword_stopwords() -> None:
+    from pipeline.topics.preprocess import Preprocessor, default_stopwords
+
+    pre = Preprocessor(lemmatize=True)
+    assert pre.tokenize("Countries negotiated treaties") == ["country", "negotiate", "treaty"]
+    assert Preprocessor.from_dict(pre.to_dict()).lemmatize is True
+    assert "general_assembly" in default_stopwords(["General  Assembly"])

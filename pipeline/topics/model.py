@@ -87,6 +87,7 @@ _PARAM_RULES: dict[str, tuple[Any, str]] = {
         not isinstance(ws, str) and all(isinstance(w, str) for w in ws) for ws in v), "a list of lists of strings"),
     "seed_weight": (lambda v: _is_real(v) and v > 0, "a positive number"),
     "phrases": (lambda v: isinstance(v, bool), "true or false"),
+    "lemmatize": (lambda v: isinstance(v, bool), "true or false"),
     "phrase_min_count": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
     "phrase_threshold": (lambda v: _is_real(v) and v > 0, "a positive number"),
 }
@@ -184,6 +185,7 @@ class TopicModel(TransformerMixin, BaseEstimator):
         seed_words: Sequence[Sequence[str]] = (),
         seed_weight: float = 1.0,
         phrases: bool = True,
+        lemmatize: bool = False,
         phrase_min_count: int = 5,
         phrase_threshold: float = 10.0,
     ) -> None:
@@ -206,6 +208,7 @@ class TopicModel(TransformerMixin, BaseEstimator):
         self.seed_words = seed_words
         self.seed_weight = seed_weight
         self.phrases = phrases
+        self.lemmatize = lemmatize
         self.phrase_min_count = phrase_min_count
         self.phrase_threshold = phrase_threshold
 
@@ -228,7 +231,8 @@ class TopicModel(TransformerMixin, BaseEstimator):
 
     def make_preprocessor(self) -> Preprocessor:
         """The tokenisation these parameters define (the fitted one is ``preprocessor_``)."""
-        return Preprocessor(self.min_token_chars, self.max_token_chars, default_stopwords(self.stopwords_extra))
+        return Preprocessor(self.min_token_chars, self.max_token_chars, default_stopwords(self.stopwords_extra),
+                            lemmatize=self.lemmatize)
 
     def fit(self, texts: Sequence[str], y: Any = None) -> TopicModel:
         """Fit on texts (a list or Series of str; not a generator).

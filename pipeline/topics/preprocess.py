@@ -14,11 +14,19 @@ from typing import Any
 TOKENIZER = "gensim.utils.simple_preprocess"
 
 
+def _lemma(token: str) -> str:
+    """English lemma of a lower-case token (simplemma: a dictionary lookup, no model download)."""
+    import simplemma
+
+    return simplemma.lemmatize(token, lang="en")
+
+
 def default_stopwords(extra: Iterable[str] = ()) -> frozenset[str]:
     """gensim's English stop words plus ``extra`` (lower-cased)."""
     from gensim.parsing.preprocessing import STOPWORDS
 
-    return frozenset(STOPWORDS) | {w.strip().lower() for w in extra if w.strip()}
+    # Multi-word entries ("general assembly") match the collocation token (general_assembly).
+    return frozenset(STOPWORDS) | {"_".join(w.lower().split()) for w in extra if w.strip()}
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,7 @@ class Preprocessor:
     max_chars: int = 25
     stopwords: frozenset[str] = field(default_factory=default_stopwords)
     phrases: frozenset[str] = frozenset()
+    lemmatize: bool = False
 
     def tokenize(self, text: str | None) -> list[str]:
         """Tokens of one text; ``None`` or non-text gives no tokens."""
@@ -45,8 +54,10 @@ class Preprocessor:
         if not isinstance(text, str) or not text:
             return []
         stop = self.stopwords
-        tokens = [t for t in simple_preprocess(text, deacc=False, min_len=self.min_chars, max_len=self.max_chars)
-                  if t not in stop]
+        tokens = simple_preprocess(text, deacc=False, min_len=self.min_chars, max_len=self.max_chars)
+        if self.lemmatize:
+            tokens = [_lemma(t) for t in tokens]
+        tokens = [t for t in tokens if t not in stop]
         return self.apply_phrases(tokens) if self.phrases else tokens
 
     def apply_phrases(self, tokens: list[str]) -> list[str]:
@@ -75,6 +86,7 @@ class Preprocessor:
             "max_token_chars": self.max_chars,
             "stopwords": sorted(self.stopwords),
             "phrases": sorted(self.phrases),
+            "lemmatizer": "simplemma:en" if self.lemmatize else None,
         }
 
     @classmethod
@@ -93,4 +105,8 @@ class Preprocessor:
         phrases = data.get("phrases", [])  # absent in models saved before collocations existed
         if not isinstance(phrases, list) or not all(isinstance(p, str) and "_" in p for p in phrases):
             raise ValueError("phrases must be a list of 'word_word' strings")
-        return cls(min_chars=min_chars, max_chars=max_chars, stopwords=frozenset(stopwords), phrases=frozenset(phrases))
+        lemmatizer = data.get("lemmatizer")
+        if lemmatizer not in (None, "simplemma:en"):
+            raise ValueError(f"unknown lemmatizer {lemmatizer!r}")
+        return cls(min_chars=min_chars, max_chars=max_chars, stopwords=frozenset(stopwords),
+                   phrases=frozenset(phrases), lemmatize=lemmatizer is not None)

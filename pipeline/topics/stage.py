@@ -59,6 +59,7 @@ def model_from_config(settings: TopicsConfig) -> TopicModel:
         tomotopy_workers=settings.tomotopy_workers,
         seed_words=[list(ws) for ws in settings.seed_words],
         phrases=settings.phrases,
+        lemmatize=settings.lemmatize,
         phrase_min_count=settings.phrase_min_count,
         phrase_threshold=settings.phrase_threshold,
         seed_weight=settings.seed_weight,
