@@ -147,10 +147,10 @@ class TopicsConfig(_Section):
     tomotopy_workers: int = Field(1, ge=0, le=1024)
     seed_words: list[list[str]] = Field(default_factory=list)
     seed_weight: float = Field(1.0, gt=0.0)
-    phrases: bool = True
+    phrases: bool = False
     lemmatize: bool = False
     phrase_min_count: int = Field(5, ge=1)
-    phrase_threshold: float = Field(10.0, gt=0.0)
+    phrase_threshold: float = Field(0.6, gt=0.0, le=1.0)
 
     @field_validator("alpha", "eta")
     @classmethod

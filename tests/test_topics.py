@@ -367,7 +367,7 @@ def test_collocations_learned_and_used_for_new_text(tmp_path: Path) -> None:
              for i in range(12)]
     texts += [f"The security council must reform its veto; member {i} urges security council reform."
               for i in range(12)]
-    model = TopicModel(2, passes=2, no_above=1.0, phrase_min_count=3, phrase_threshold=1.0).fit(texts)
+    model = TopicModel(2, passes=2, no_above=1.0, phrases=True, phrase_min_count=3, phrase_threshold=0.5).fit(texts)
     assert {"climate_change", "security_council"} <= model.preprocessor_.phrases
     assert "climate_change" in model.tokenize("Climate change is real.")
     model.save(tmp_path / "m", config={})

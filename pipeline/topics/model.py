@@ -89,7 +89,7 @@ _PARAM_RULES: dict[str, tuple[Any, str]] = {
     "phrases": (lambda v: isinstance(v, bool), "true or false"),
     "lemmatize": (lambda v: isinstance(v, bool), "true or false"),
     "phrase_min_count": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
-    "phrase_threshold": (lambda v: _is_real(v) and v > 0, "a positive number"),
+    "phrase_threshold": (lambda v: _is_real(v) and 0 < v <= 1, "a number in (0, 1]"),
 }
 
 
@@ -184,10 +184,10 @@ class TopicModel(TransformerMixin, BaseEstimator):
         tomotopy_workers: int = 1,
         seed_words: Sequence[Sequence[str]] = (),
         seed_weight: float = 1.0,
-        phrases: bool = True,
+        phrases: bool = False,
         lemmatize: bool = False,
         phrase_min_count: int = 5,
-        phrase_threshold: float = 10.0,
+        phrase_threshold: float = 0.6,
     ) -> None:
         self.num_topics = num_topics
         self.seed = seed
@@ -317,7 +317,7 @@ class TopicModel(TransformerMixin, BaseEstimator):
 
         from gensim.models.phrases import Phrases
 
-        learned = Phrases(token_lists, min_count=self.phrase_min_count, threshold=self.phrase_threshold)
+        learned = Phrases(token_lists, min_count=self.phrase_min_count, threshold=self.phrase_threshold, scoring="npmi")
         phrases = frozenset(learned.export_phrases())
         log.info("collocations: %d learned (e.g. %s)", len(phrases), ", ".join(sorted(phrases)[:5]))
         return replace(preprocessor, phrases=phrases)
