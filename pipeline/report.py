@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 from .config import Config
 from .errors import DataError, InputError
 from .io import read_json, read_parquet, write_json, write_text
+from .plotting import png_bytes
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +95,8 @@ def _table(headers: list[str], rows: list[list[Any]], numeric: frozenset[int] | 
 
 def _png(fig: Any) -> str:
     """A figure as an ``<img>`` with a base64 PNG; no metadata, so the bytes are reproducible."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, metadata={"Software": None}, bbox_inches="tight")
-    return f'<img alt="figure" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode("ascii")}">'
+    data = png_bytes(fig, dpi=100, tight=True)
+    return f'<img alt="figure" src="data:image/png;base64,{base64.b64encode(data).decode("ascii")}">'
 
 
 def _figure(height: float) -> Any:

@@ -11,7 +11,6 @@ of the largest groups otherwise. "How did talk of NATO expansion change after 20
 
 from __future__ import annotations
 
-import io
 import logging
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import pandas as pd
 from ..config import Config
 from ..errors import DataError
 from ..io import atomic_path, read_parquet, write_parquet
+from ..plotting import png_bytes
 
 log = logging.getLogger(__name__)
 
@@ -97,10 +97,9 @@ def plot_prevalence(table: pd.DataFrame, column: str, numeric: bool, max_groups:
         fig.colorbar(image, ax=ax, label="mean topic share")
     ax.set_title(f"Topic prevalence by {column}")
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
+    data = png_bytes(fig)
     plt.close(fig)
-    return buf.getvalue()
+    return data
 
 
 def main(config: Config) -> None:

@@ -9,13 +9,13 @@ paying off.
 
 from __future__ import annotations
 
-import io
 import logging
 from typing import Any
 
 from ..config import Config, TopicsConfig
 from ..errors import DataError
 from ..io import atomic_path, write_json
+from ..plotting import png_bytes
 from .stage import read_paragraphs, run_topics
 
 log = logging.getLogger(__name__)
@@ -52,10 +52,9 @@ def plot_sweep(rows: list[dict[str, Any]]) -> bytes:
     ax.legend(frameon=False)
     ax.set_title("Topic quality against K")
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
+    data = png_bytes(fig)
     plt.close(fig)
-    return buf.getvalue()
+    return data
 
 
 def main(config: Config) -> None:
