@@ -6,6 +6,13 @@ import io
 from typing import Any
 
 
+def new_figure(width: float, height: float, dpi: float = 110) -> Any:
+    """A matplotlib ``Figure`` outside pyplot: no global state, no backend switch, nothing to close."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=dpi)
+
+
 def png_bytes(fig: Any, dpi: float | None = None, tight: bool = False) -> bytes:
     """Render a matplotlib figure to PNG bytes that are identical for identical figures."""
     buf = io.BytesIO()

@@ -33,9 +33,9 @@ from functools import lru_cache
 
 from ..config import ChunkConfig
 from ..sentences import sentence_spans
+from .text import BLANK_CHARS as _WS
 from .text import normalize
 
-_WS = " \t\r\n\x0b\x0c\u00a0\u2007\u202f\u2009\u200a\u3000\u200b\u200c\u200d\u2060\ufeff\u00ad"
 _TERMINATORS = ".!?:;…"
 _CLOSERS = "\"'”’»)]}*"
 _HYPHENS = "-\u2010\u00ad"

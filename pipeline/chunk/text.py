@@ -22,6 +22,8 @@ _CHAR_MAP = str.maketrans(
 _SPACES = re.compile(r"\s+")
 #: whitespace that Python's str.isspace() misses or that marks an "empty-looking" line
 INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+#: characters stripped from line ends: spaces of every kind plus the invisible ones
+BLANK_CHARS = " \t\r\n\x0b\x0c\u00a0\u2007\u202f\u2009\u200a\u3000" + INVISIBLE
 
 
 def normalize(text: str) -> str:
@@ -31,7 +33,7 @@ def normalize(text: str) -> str:
 
 def is_blank(line: str) -> bool:
     """True for a line holding only whitespace or invisible characters."""
-    return not line.strip(" \t\r\n\x0b\x0c\u00a0\u2007\u202f\u2009\u200a\u3000" + INVISIBLE)
+    return not line.strip(BLANK_CHARS)
 
 
 def looks_binary(data: bytes) -> bool:

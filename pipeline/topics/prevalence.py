@@ -20,7 +20,7 @@ import pandas as pd
 from ..config import Config
 from ..errors import DataError
 from ..io import atomic_path, read_parquet, write_parquet
-from ..plotting import png_bytes
+from ..plotting import new_figure, png_bytes
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +66,7 @@ def prevalence_by(doc_topics: pd.DataFrame, meta: pd.DataFrame, labels: list[str
 
 def plot_prevalence(table: pd.DataFrame, column: str, numeric: bool, max_groups: int = 30) -> bytes:
     """PNG: lines over the values (numeric column) or a heatmap of the largest groups."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib import colormaps
 
     sub = table[table["column"] == column]
     wide = sub.pivot_table(index="value", columns="topic", values="prevalence")
@@ -78,8 +75,9 @@ def plot_prevalence(table: pd.DataFrame, column: str, numeric: bool, max_groups:
     if numeric:
         wide.index = pd.to_numeric(wide.index)
         wide = wide.sort_index()
-        fig, ax = plt.subplots(figsize=(8, 4.2), dpi=110)
-        cmap = plt.get_cmap("tab20")
+        fig = new_figure(8, 4.2)
+        ax = fig.subplots()
+        cmap = colormaps["tab20"]
         for i, topic in enumerate(wide.columns):
             ax.plot(wide.index, wide[topic], marker="o", ms=3, color=cmap(i % 20), label=f"{topic}: {labels[topic]}")
         ax.set_xlabel(column)
@@ -89,7 +87,8 @@ def plot_prevalence(table: pd.DataFrame, column: str, numeric: bool, max_groups:
     else:
         keep = sizes.sort_values(ascending=False).index[:max_groups]
         wide = wide.loc[sorted(keep)]
-        fig, ax = plt.subplots(figsize=(8, 1.5 + 0.28 * len(wide)), dpi=110)
+        fig = new_figure(8, 1.5 + 0.28 * len(wide))
+        ax = fig.subplots()
         image = ax.imshow(wide.to_numpy(), aspect="auto", cmap="Blues")
         ax.set_yticks(range(len(wide)), [str(v)[:40] for v in wide.index], fontsize=7)
         ax.set_xticks(range(len(wide.columns)), [f"{t}: {labels[t]}"[:28] for t in wide.columns], rotation=45,
@@ -97,9 +96,7 @@ def plot_prevalence(table: pd.DataFrame, column: str, numeric: bool, max_groups:
         fig.colorbar(image, ax=ax, label="mean topic share")
     ax.set_title(f"Topic prevalence by {column}")
     fig.tight_layout()
-    data = png_bytes(fig)
-    plt.close(fig)
-    return data
+    return png_bytes(fig)
 
 
 def main(config: Config) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 from ..config import Config, TopicsConfig
 from ..errors import DataError
 from ..io import atomic_path, write_json
-from ..plotting import png_bytes
+from ..plotting import new_figure, png_bytes
 from .stage import read_paragraphs, run_topics
 
 log = logging.getLogger(__name__)
@@ -35,13 +35,9 @@ def sweep_topics(paragraphs: Any, settings: TopicsConfig, values: list[int]) -> 
 
 def plot_sweep(rows: list[dict[str, Any]]) -> bytes:
     """PNG of coherence (NPMI, c_v) and diversity against K."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     ks = [r["num_topics"] for r in rows]
-    fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=110)
+    fig = new_figure(6.4, 3.6)
+    ax = fig.subplots()
     for field, colour in (("c_npmi", "#1f77b4"), ("c_v", "#2ca02c"), ("topic_diversity", "#ff7f0e")):
         ys = [r[field] if r[field] is not None else float("nan") for r in rows]
         ax.plot(ks, ys, marker="o", color=colour, label=field)
@@ -52,9 +48,7 @@ def plot_sweep(rows: list[dict[str, Any]]) -> bytes:
     ax.legend(frameon=False)
     ax.set_title("Topic quality against K")
     fig.tight_layout()
-    data = png_bytes(fig)
-    plt.close(fig)
-    return data
+    return png_bytes(fig)
 
 
 def main(config: Config) -> None:
