@@ -75,6 +75,53 @@ def write_parquet(path: Path | str, table: Any) -> None:
         pq.write_table(table, tmp, compression="zstd", row_group_size=50_000)
 
 
+class ParquetBatchWriter:
+    """Write a Parquet file batch by batch (one row group each), atomically.
+
+    Use as a context manager: the file appears at ``path`` only when the block ends without
+    an error and at least one batch was written; the schema is the first batch's.
+
+    Examples
+    --------
+    >>> with ParquetBatchWriter("out.parquet") as sink:  # doctest: +SKIP
+    ...     for frame in frames:
+    ...         sink.write(frame)
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.rows = 0
+        self._writer: Any = None
+        self._context: Any = None
+        self._tmp: Path | None = None
+
+    def __enter__(self) -> ParquetBatchWriter:
+        self._context = atomic_path(self.path)
+        self._tmp = self._context.__enter__()
+        return self
+
+    def write(self, table: Any) -> None:
+        """Append a pandas DataFrame or pyarrow Table (same columns and types every time)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if not isinstance(table, pa.Table):
+            table = pa.Table.from_pandas(table, preserve_index=False)
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self._tmp, table.schema, compression="zstd")
+        self._writer.write_table(table)
+        self.rows += table.num_rows
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+        if self._writer is not None:
+            self._writer.close()
+        if exc_type is None and self._writer is None:
+            err = ValueError(f"{self.path}: no rows to write")
+            self._context.__exit__(ValueError, err, None)  # removes the temporary file
+            raise err
+        return bool(self._context.__exit__(exc_type, exc, tb))
+
+
 def read_parquet(path: Path | str, columns: list[str] | None = None) -> Any:
     """Read a Parquet table into pandas; errors name the file."""
     import pyarrow.parquet as pq

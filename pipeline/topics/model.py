@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import numbers
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +28,11 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..artifacts import check_artifact, save_artifact
+from ..config import DISCOURSE_STOPWORDS
 from ..errors import ArtifactError, DataError
 from ..io import write_json
 from . import engines
+from .corpus import BowCorpus, TokenCorpus
 from .preprocess import Preprocessor, default_stopwords
 
 log = logging.getLogger(__name__)
@@ -100,6 +102,22 @@ def _refuse_iterator(items: Any, name: str) -> None:
                         f"{type(items).__name__}; wrap it in list()")
 
 
+class _VocabularyDocs:
+    """Re-iterable token lists (vocabulary words only, in order) of some rows of a corpus."""
+
+    def __init__(self, corpus: TokenCorpus, mapping: np.ndarray, rows: np.ndarray, vocabulary: list[str]) -> None:
+        self.corpus, self.mapping, self.rows, self.vocabulary = corpus, mapping, rows, vocabulary
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Iterator[list[str]]:
+        vocabulary = self.vocabulary
+        for i in self.rows:
+            ids = self.mapping[self.corpus.doc(int(i))]
+            yield [vocabulary[j] for j in ids[ids >= 0].tolist()]
+
+
 def _dirichlet_expectation(gamma: np.ndarray) -> np.ndarray:
     """E[log theta] for theta ~ Dirichlet(gamma), row-wise."""
     from scipy.special import psi
@@ -116,7 +134,7 @@ class TopicModel(TransformerMixin, BaseEstimator):
         Number of topics K.
     seed : int
         Random state of the engine; same data and parameters give the same model (with
-        tomotopy only when ``tomotopy_workers=1``).
+        tomotopy, for the same ``tomotopy_workers``).
     passes, iterations, alpha, eta, chunksize
         Passed to ``gensim.models.LdaModel``; ``iterations`` also bounds the E-step of
         :meth:`transform` (for either engine). tomotopy uses ``alpha`` and ``eta`` as
@@ -126,11 +144,13 @@ class TopicModel(TransformerMixin, BaseEstimator):
     min_token_chars, max_token_chars : int
         Token length bounds (inclusive).
     stopwords_extra : list of str
-        Added to gensim's English stop words.
+        Added to gensim's English stop words (default: :data:`pipeline.config.DISCOURSE_STOPWORDS`).
     engine : {'gensim', 'tomotopy'}
         Which library fits the model.
     tomotopy_iterations, tomotopy_workers : int
-        Gibbs sampling iterations and threads of the tomotopy engine (0 workers: all cores).
+        Gibbs sampling iterations and threads of the tomotopy engine. A fixed number of
+        workers gives the same model on any machine (tomotopy partitions the work the same
+        way); a different number gives a different one; 0 means all cores.
     seed_words : list of list of str
         Words of topic ``i`` in entry ``i`` (at most ``num_topics`` entries), anchored by a
         larger topic-word prior; words not in the vocabulary are skipped and listed in
@@ -170,18 +190,18 @@ class TopicModel(TransformerMixin, BaseEstimator):
         seed: int = 42,
         passes: int = 10,
         iterations: int = 100,
-        alpha: str | float = "symmetric",
+        alpha: str | float = "auto",
         eta: str | float | None = None,
         no_below: int = 2,
         no_above: float = 0.5,
         keep_n: int = 100000,
         min_token_chars: int = 3,
         max_token_chars: int = 25,
-        stopwords_extra: Sequence[str] = (),
+        stopwords_extra: Sequence[str] = DISCOURSE_STOPWORDS,
         chunksize: int = 2000,
-        engine: str = "gensim",
-        tomotopy_iterations: int = 500,
-        tomotopy_workers: int = 1,
+        engine: str = "tomotopy",
+        tomotopy_iterations: int = 300,
+        tomotopy_workers: int = 2,
         seed_words: Sequence[Sequence[str]] = (),
         seed_weight: float = 1.0,
         phrases: bool = False,
@@ -255,64 +275,85 @@ class TopicModel(TransformerMixin, BaseEstimator):
 
     def fit_tokens(self, token_lists: Sequence[list[str]]) -> TopicModel:
         """Fit on texts already tokenised with :meth:`make_preprocessor` (see :meth:`fit`)."""
-        from gensim.corpora import Dictionary
         self._check_params()
         _refuse_iterator(token_lists, "token_lists")
         preprocessor = self.make_preprocessor()
         if self.phrases:
-            preprocessor = self._learn_phrases(token_lists, preprocessor)
+            preprocessor = self.learn_phrases(token_lists, preprocessor)
             token_lists = [preprocessor.apply_phrases(t) for t in token_lists]
-        dictionary = Dictionary(token_lists)
-        raw_size = len(dictionary)
-        dictionary.filter_extremes(no_below=self.no_below, no_above=self.no_above, keep_n=self.keep_n)
+        return self.fit_corpus(TokenCorpus.from_token_lists(token_lists), preprocessor)
+
+    def fit_corpus(self, corpus: TokenCorpus, preprocessor: Preprocessor) -> TopicModel:
+        """Fit on the fitting paragraphs of a :class:`~pipeline.topics.corpus.TokenCorpus`.
+
+        The streaming path of the ``topics`` stage: the corpus holds token ids (on disk for
+        large inputs) produced by ``preprocessor`` (collocations already joined), and is
+        read paragraph by paragraph; see :meth:`fit` for the errors. Afterwards
+        ``corpus_mapping_`` maps the corpus's ids to vocabulary ids (``-1``: not a
+        vocabulary word), for :meth:`transform_ids`.
+        """
+        self._check_params()
+        fit_rows = np.flatnonzero(corpus.fit_mask)
+        raw_size = sum(1 for i in corpus.dictionary.dfs.values() if i > 0)
         if raw_size == 0:
-            raise DataError(f"empty vocabulary after filtering: no word is left in {len(token_lists)} paragraphs "
+            raise DataError(f"empty vocabulary after filtering: no word is left in {len(fit_rows)} paragraphs "
                             f"once stop words and tokens outside {self.min_token_chars}..{self.max_token_chars} "
                             f"characters are removed")
+        dictionary, mapping = corpus.filtered(self.no_below, self.no_above, self.keep_n)
         if len(dictionary) == 0:
             raise DataError(
                 f"empty vocabulary after filtering: none of {raw_size} distinct words is in at least "
-                f"no_below={self.no_below} and at most no_above={self.no_above} of {len(token_lists)} paragraphs"
-            )
-        corpus = [bow for bow in (dictionary.doc2bow(t) for t in token_lists) if bow]
-        needed = max(2, self.num_topics)
-        if len(corpus) < needed:
-            raise DataError(
-                f"only {len(corpus)} usable paragraphs (with a vocabulary word) of {len(token_lists)}; "
-                f"need at least {needed} for num_topics={self.num_topics}"
+                f"no_below={self.no_below} and at most no_above={self.no_above} of {len(fit_rows)} paragraphs"
             )
         word_counts = np.zeros(len(dictionary), dtype=np.float64)
-        for bow in corpus:
-            for i, c in bow:
-                word_counts[i] += c
+        used = np.zeros(len(fit_rows), dtype=bool)
+        for n, i in enumerate(fit_rows):
+            ids = mapping[corpus.doc(int(i))]
+            ids = ids[ids >= 0]
+            if ids.size:
+                used[n] = True
+                word_counts += np.bincount(ids, minlength=len(dictionary))
+        n_used = int(used.sum())
+        needed = max(2, self.num_topics)
+        if n_used < needed:
+            raise DataError(
+                f"only {n_used} usable paragraphs (with a vocabulary word) of {len(fit_rows)}; "
+                f"need at least {needed} for num_topics={self.num_topics}"
+            )
         seed_words = [[w.strip().lower() for w in ws] for ws in self.seed_words]
         boosts, missing = engines.seed_boosts(seed_words, dictionary.token2id, word_counts, self.seed_weight)
         if missing:
             log.warning("%d seed word(s) not in the vocabulary, ignored: %s", len(missing), ", ".join(missing))
         log.info("fitting LDA with %s: %d topics, %d paragraphs, %d words, %d seed words",
-                 self.engine, self.num_topics, len(corpus), len(dictionary), len(boosts))
+                 self.engine, self.num_topics, n_used, len(dictionary), len(boosts))
+        vocabulary = [dictionary[i] for i in range(len(dictionary))]
+        usable_rows = fit_rows[used]
         if self.engine == "tomotopy":
-            vocabulary = [dictionary[i] for i in range(len(dictionary))]
-            kept = [[w for w in tokens if w in dictionary.token2id] for tokens in token_lists]
-            fitted = engines.fit_tomotopy([t for t in kept if t], vocabulary, self, boosts)
+            fitted = engines.fit_tomotopy(_VocabularyDocs(corpus, mapping, usable_rows, vocabulary), vocabulary,
+                                          self, boosts)
         else:
-            fitted = engines.fit_gensim(corpus, dictionary, self, boosts, GAMMA_THRESHOLD)
+            fitted = engines.fit_gensim(BowCorpus(corpus, mapping, usable_rows), dictionary, self, boosts,
+                                        GAMMA_THRESHOLD)
         self.preprocessor_ = preprocessor
-        self.vocabulary_ = [dictionary[i] for i in range(len(dictionary))]
+        self.vocabulary_ = vocabulary
         self.document_frequencies_ = np.array([dictionary.dfs.get(i, 0) for i in range(len(dictionary))],
                                               dtype=np.int64)
         self.components_ = fitted.components
         self.alpha_ = fitted.alpha
         self.eta_ = fitted.eta
-        self.n_documents_ = len(corpus)
+        self.n_documents_ = n_used
         self.seed_words_missing_ = missing
         self.dictionary_ = dictionary
+        self.corpus_mapping_ = mapping
         self.lda_ = fitted.native
         self._reset_cache()
         return self
 
-    def _learn_phrases(self, token_lists: Sequence[list[str]], preprocessor: Preprocessor) -> Preprocessor:
-        """Learn two-word collocations with gensim ``Phrases`` and add them to the preprocessor."""
+    def learn_phrases(self, token_lists: Iterable[list[str]], preprocessor: Preprocessor) -> Preprocessor:
+        """Learn two-word collocations with gensim ``Phrases`` and add them to the preprocessor.
+
+        ``token_lists`` is read once, so a generator over a large table will do.
+        """
         from dataclasses import replace
 
         from gensim.models.phrases import Phrases
@@ -358,20 +399,42 @@ class TopicModel(TransformerMixin, BaseEstimator):
 
     def transform_tokens(self, token_lists: Iterable[list[str]]) -> np.ndarray:
         """Like :meth:`transform`, for texts already tokenised with ``preprocessor_``."""
-        from scipy.sparse import csr_matrix
+        check_is_fitted(self, "components_")
+        if getattr(self, "_word_index", None) is None:
+            self._word_index = {w: i for i, w in enumerate(self.vocabulary_)}
+        index = self._word_index
+        offsets = [0]
+        ids: list[int] = []
+        for tokens in token_lists:
+            ids.extend(i for i in (index.get(t, -1) for t in tokens) if i >= 0)
+            offsets.append(len(ids))
+        return self.transform_ids(np.asarray(ids, dtype=np.int64), np.asarray(offsets, dtype=np.int64))
+
+    def transform_ids(self, ids: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        """Topic distributions of texts given as vocabulary ids, shape ``(len(offsets) - 1, num_topics)``.
+
+        Text ``i`` is ``ids[offsets[i]:offsets[i + 1]]`` (word order does not matter; ``-1``
+        entries are ignored). This is the streaming path of the ``topics`` stage; the result
+        equals :meth:`transform` of the same texts.
+        """
+        from scipy.sparse import coo_matrix
 
         check_is_fitted(self, "components_")
-        bows = [self.bow(tokens) for tokens in token_lists]
         k, v = self.components_.shape
-        out = np.empty((len(bows), k), dtype=np.float64)
-        for start in range(0, len(bows), _BATCH):
-            block = bows[start:start + _BATCH]
-            indptr = np.zeros(len(block) + 1, dtype=np.int64)
-            indptr[1:] = np.cumsum([len(b) for b in block])
-            indices = np.fromiter((i for b in block for i, _ in b), dtype=np.int64, count=int(indptr[-1]))
-            data = np.fromiter((c for b in block for _, c in b), dtype=np.float64, count=int(indptr[-1]))
-            gamma = self._e_step(csr_matrix((data, indices, indptr), shape=(len(block), v)))
-            out[start:start + len(block)] = gamma / gamma.sum(axis=1, keepdims=True)
+        n = len(offsets) - 1
+        out = np.empty((n, k), dtype=np.float64)
+        for start in range(0, n, _BATCH):
+            stop = min(start + _BATCH, n)
+            lo, hi = int(offsets[start]), int(offsets[stop])
+            block_ids = np.asarray(ids[lo:hi], dtype=np.int64)
+            rows = np.repeat(np.arange(stop - start), np.diff(np.asarray(offsets[start:stop + 1], dtype=np.int64)))
+            keep = block_ids >= 0
+            counts = coo_matrix((np.ones(int(keep.sum()), dtype=np.float64), (rows[keep], block_ids[keep])),
+                                shape=(stop - start, v)).tocsr()
+            counts.sum_duplicates()
+            counts.sort_indices()
+            gamma = self._e_step(counts)
+            out[start:stop] = gamma / gamma.sum(axis=1, keepdims=True)
         return out
 
     def _e_step(self, counts: Any) -> np.ndarray:

@@ -15,9 +15,10 @@ import numpy as np
 
 from ..config import Config, TopicsConfig
 from ..errors import DataError, InputError
-from ..io import read_parquet, sha256_file, write_json, write_parquet
+from ..io import ParquetBatchWriter, sha256_file, write_json, write_parquet
 from ..logs import progress
 from . import engines, quality
+from .corpus import ParagraphSource, TokenCorpus, build_corpus, duplicate_flags, temporary_directory
 from .model import TopicModel
 
 log = logging.getLogger(__name__)
@@ -66,13 +67,6 @@ def model_from_config(settings: TopicsConfig) -> TopicModel:
     )
 
 
-def _duplicate_mask(paragraphs: Any) -> np.ndarray:
-    if "duplicate_of" not in paragraphs.columns:
-        return np.zeros(len(paragraphs), dtype=bool)
-    dup = paragraphs["duplicate_of"]
-    return (dup.notna() & (dup.astype("string").fillna("") != "")).to_numpy(dtype=bool)
-
-
 def _sample(n: int, limit: int, seed: int) -> np.ndarray:
     """Sorted indices of a fixed-seed sample of at most ``limit`` of ``n`` items."""
     if n <= limit:
@@ -80,11 +74,14 @@ def _sample(n: int, limit: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, size=limit, replace=False))
 
 
-def topic_table(model: TopicModel, theta: np.ndarray, top_n: int) -> Any:
-    """One row per topic: label (top 3 words), top words and weights, prevalence, dominant count."""
+def topic_table(model: TopicModel, prevalence: np.ndarray, dominant: np.ndarray, top_n: int) -> Any:
+    """One row per topic: label (top 3 words), top words and weights, prevalence, dominant count.
+
+    ``prevalence`` is the mean topic share over all paragraphs and ``dominant`` the number
+    of paragraphs whose largest share is each topic.
+    """
     import pandas as pd
 
-    dominant = theta.argmax(axis=1) if len(theta) else np.zeros(0, dtype=int)
     rows = []
     for k in range(model.num_topics):
         top = model.top_words(k, top_n)
@@ -93,120 +90,202 @@ def topic_table(model: TopicModel, theta: np.ndarray, top_n: int) -> Any:
             "label": ", ".join(w for w, _ in top[:3]),
             "top_words": [w for w, _ in top],
             "weights": [round(p, 6) for _, p in top],
-            "prevalence": round(float(theta[:, k].mean()), 6) if len(theta) else 0.0,
-            "dominant_paragraphs": int((dominant == k).sum()),
+            "prevalence": round(float(prevalence[k]), 6),
+            "dominant_paragraphs": int(dominant[k]),
         })
     return pd.DataFrame(rows).astype({"topic": "int64", "dominant_paragraphs": "int64"})
 
 
-def run_topics(paragraphs: Any, settings: TopicsConfig) -> TopicsResult:
+class FrameSink:
+    """Collects the per-paragraph topic rows in memory (for :func:`run_topics` without a file)."""
+
+    def __init__(self) -> None:
+        self.parts: list[Any] = []
+
+    def write(self, frame: Any) -> None:
+        self.parts.append(frame)
+
+    def result(self) -> Any:
+        import pandas as pd
+
+        return pd.concat(self.parts, ignore_index=True) if self.parts else None
+
+
+def tokenise_source(source: ParagraphSource, model: TopicModel, settings: TopicsConfig,
+                    directory: Path | None) -> tuple[TokenCorpus, Any, int]:
+    """Tokenise the paragraph table once into a :class:`TokenCorpus` (learning collocations first if asked).
+
+    Returns the corpus, the preprocessor (with the collocations) and the number of
+    paragraphs flagged as duplicates.
+    """
+    preprocessor = model.make_preprocessor()
+    if settings.phrases:  # one extra streaming pass: collocations are learned on the fitting paragraphs
+        def fitting_tokens() -> Any:
+            columns = ["text", *(["duplicate_of"] if "duplicate_of" in source.columns else [])]
+            for batch in source.batches(columns):
+                dup = duplicate_flags(batch)
+                for text, is_dup in zip(batch["text"].tolist(), dup.tolist(), strict=True):
+                    if settings.include_duplicates or not is_dup:
+                        yield preprocessor.tokenize(text)
+        preprocessor = model.learn_phrases(fitting_tokens(), preprocessor)
+    corpus, duplicates = build_corpus(source, preprocessor.tokenize, settings.include_duplicates, directory,
+                                      progress=progress,
+                                      transform_tokens=preprocessor.apply_phrases if preprocessor.phrases else None)
+    return corpus, preprocessor, duplicates
+
+
+def fit_on_corpus(corpus: TokenCorpus, preprocessor: Any, settings: TopicsConfig) -> TopicModel:
+    """A :class:`TopicModel` with the config's parameters, fitted on the corpus."""
+    return model_from_config(settings).fit_corpus(corpus, preprocessor)
+
+
+def score_corpus(model: TopicModel, corpus: TokenCorpus, source: ParagraphSource, sink: Any) -> dict[str, Any]:
+    """Write every paragraph's topic distribution to ``sink`` batch by batch; return running totals."""
+    import pandas as pd
+
+    k = model.num_topics
+    share_sum = np.zeros(k, dtype=np.float64)
+    dominant = np.zeros(k, dtype=np.int64)
+    without_vocabulary = 0
+    mapping = model.corpus_mapping_
+    columns = [f"topic_{t}" for t in range(k)]
+    start = 0
+    batches = progress(source.batches(["doc_id", "para_id"]), total=-(-source.num_rows // source.batch_size),
+                       desc="scoring", unit="batch")
+    for batch in batches:
+        stop = start + len(batch)
+        lo, hi = int(corpus.offsets[start]), int(corpus.offsets[stop])
+        ids = mapping[np.asarray(corpus.ids[lo:hi])]
+        offsets = corpus.offsets[start:stop + 1] - lo
+        theta = model.transform_ids(ids, offsets)
+        rows = np.repeat(np.arange(stop - start), np.diff(offsets))
+        n_words = np.bincount(rows[ids >= 0], minlength=stop - start).astype(np.int64)
+        top = theta.argmax(axis=1).astype(np.int64) if len(theta) else np.zeros(0, dtype=np.int64)
+        frame = pd.DataFrame({
+            "doc_id": batch["doc_id"].astype(str).to_numpy(),
+            "para_id": batch["para_id"].to_numpy(dtype=np.int64),
+            "dominant_topic": top,
+            "dominant_prob": theta.max(axis=1) if len(theta) else np.zeros(0),
+            "n_words": n_words,
+        })
+        sink.write(pd.concat([frame, pd.DataFrame(theta, columns=columns)], axis=1))
+        share_sum += theta.sum(axis=0)
+        dominant += np.bincount(top, minlength=k)
+        without_vocabulary += int((n_words == 0).sum())
+        start = stop
+    if start != len(corpus):
+        raise DataError(f"the paragraph table changed while it was being read ({start} rows, then {len(corpus)})")
+    n = max(len(corpus), 1)
+    return {"prevalence": share_sum / n, "dominant": dominant, "without_vocabulary": without_vocabulary,
+            "paragraphs": len(corpus)}
+
+
+def quality_metrics(model: TopicModel, corpus: TokenCorpus, seed: int, limit: int) -> dict[str, Any]:
+    """Coherence, diversity and perplexity on a fixed-seed sample of the fitting paragraphs with a vocabulary word."""
+    mapping = model.corpus_mapping_
+    used = np.array([i for i in np.flatnonzero(corpus.fit_mask) if (mapping[corpus.doc(int(i))] >= 0).any()],
+                    dtype=np.int64)
+    sample = used[_sample(len(used), limit, seed)]
+    ref_texts = [corpus.tokens(int(i)) for i in sample]
+    ref_corpus = [model.bow(t) for t in ref_texts]
+    coherence_topics = [[w for w, _ in model.top_words(k, COHERENCE_TOPN)] for k in range(model.num_topics)]
+    coherence = quality.coherence(coherence_topics, ref_texts, model.dictionary_, ref_corpus)
+    diversity_topics = [[w for w, _ in model.top_words(k, DIVERSITY_TOPN)] for k in range(model.num_topics)]
+    bound, perplexity = engines.perplexity(model.engine, model.lda_, ref_corpus)
+    return {
+        **coherence,
+        "topic_diversity": quality.finite_or_none(quality.topic_diversity(diversity_topics)),
+        "perplexity": perplexity,
+        "log_perplexity": bound,
+        "metrics_sample": len(ref_texts),
+    }
+
+
+def as_source(paragraphs: Any) -> ParagraphSource:
+    if isinstance(paragraphs, ParagraphSource):
+        return paragraphs
+    missing = [c for c in REQUIRED_COLUMNS if c not in paragraphs.columns]
+    if missing:
+        raise DataError(f"missing column(s) {', '.join(missing)}; expected a paragraph table from `pipeline chunk`")
+    return ParagraphSource(paragraphs)
+
+
+def run_topics(paragraphs: Any, settings: TopicsConfig, sink: Any = None,
+               workdir: Path | None = None) -> TopicsResult:
     """Fit the topic model on a paragraph table and score every paragraph.
+
+    The table is read in batches and tokenised once into a :class:`TokenCorpus` (in
+    ``workdir`` on disk, or in memory when ``workdir`` is None), which fitting, scoring and
+    the quality metrics then re-read; see :mod:`pipeline.topics.corpus`.
 
     Parameters
     ----------
-    paragraphs : pandas.DataFrame
+    paragraphs : pandas.DataFrame or ParagraphSource
         Columns ``doc_id``, ``para_id``, ``text`` and optionally ``duplicate_of``.
     settings : TopicsConfig
-
-    Returns
-    -------
-    TopicsResult
+    sink : object with ``write(DataFrame)``, optional
+        Receives the per-paragraph rows batch by batch (e.g. a Parquet writer); without
+        one they are collected into ``TopicsResult.doc_topics``.
+    workdir : path, optional
+        Directory for the token-id file.
 
     Raises
     ------
     DataError
         If a column is missing, or too little text is left to fit a model.
     """
-    import pandas as pd
-
-    missing = [c for c in REQUIRED_COLUMNS if c not in paragraphs.columns]
-    if missing:
-        raise DataError(f"missing column(s) {', '.join(missing)}; expected a paragraph table from `pipeline chunk`")
-    if len(paragraphs) == 0:
+    source = as_source(paragraphs)
+    if source.num_rows == 0:
         raise DataError("no paragraphs to fit a topic model on")
     model = model_from_config(settings)
-    preprocessor = model.make_preprocessor()
-    texts = paragraphs["text"].tolist()
-    tokens = [preprocessor.tokenize(t) for t in progress(texts, total=len(texts), desc="tokenising",
-                                                         unit="paragraph")]
-    duplicate = _duplicate_mask(paragraphs)
-    fit_rows = np.flatnonzero(~duplicate) if not settings.include_duplicates else np.arange(len(tokens))
-    log.info("%d paragraphs, %d flagged as duplicates (%s from fitting)", len(tokens), int(duplicate.sum()),
+    model._check_params()
+    corpus, preprocessor, duplicates = tokenise_source(source, model, settings, workdir)
+    log.info("%d paragraphs, %d flagged as duplicates (%s from fitting)", len(corpus), duplicates,
              "kept" if settings.include_duplicates else "left out")
-    train_tokens = [tokens[i] for i in fit_rows]
-    model.fit_tokens(train_tokens)
-    if model.preprocessor_.phrases:  # score and measure with the learned collocations joined
-        tokens = [model.preprocessor_.apply_phrases(t) for t in tokens]
-        train_tokens = [tokens[i] for i in fit_rows]
-
-    log.info("scoring %d paragraphs", len(tokens))
-    theta = model.transform_tokens(tokens)
-    n_words = np.array([sum(c for _, c in model.bow(t)) for t in tokens], dtype=np.int64)
-    doc_topics = pd.DataFrame({
-        "doc_id": paragraphs["doc_id"].astype(str).to_numpy(),
-        "para_id": paragraphs["para_id"].to_numpy(dtype=np.int64),
-        "dominant_topic": theta.argmax(axis=1).astype(np.int64),
-        "dominant_prob": theta.max(axis=1),
-        "n_words": n_words,
-    })
-    topic_columns = pd.DataFrame(theta, columns=[f"topic_{k}" for k in range(model.num_topics)])
-    doc_topics = pd.concat([doc_topics, topic_columns], axis=1)
-    table = topic_table(model, theta, settings.top_n)
-
-    # quality on the fitting paragraphs that kept a vocabulary word (a fixed sample on large corpora)
-    used = [t for t in train_tokens if model.bow(t)]
-    sample = _sample(len(used), settings.metrics_sample, settings.seed)
-    ref_texts = [used[i] for i in sample]
-    ref_corpus = [model.bow(t) for t in ref_texts]
-    coherence_topics = [[w for w, _ in model.top_words(k, COHERENCE_TOPN)] for k in range(model.num_topics)]
-    coherence = quality.coherence(coherence_topics, ref_texts, model.dictionary_, ref_corpus)
-    diversity_topics = [[w for w, _ in model.top_words(k, DIVERSITY_TOPN)] for k in range(model.num_topics)]
-    bound, perplexity = engines.perplexity(model.engine, model.lda_, ref_corpus)
+    model.fit_corpus(corpus, preprocessor)
+    log.info("scoring %d paragraphs", len(corpus))
+    collect = FrameSink() if sink is None else None
+    totals = score_corpus(model, corpus, source, collect if sink is None else sink)
+    table = topic_table(model, totals["prevalence"], totals["dominant"], settings.top_n)
     metrics = {
-        **coherence,
-        "topic_diversity": quality.finite_or_none(quality.topic_diversity(diversity_topics)),
-        "perplexity": perplexity,
-        "log_perplexity": bound,
+        **quality_metrics(model, corpus, settings.seed, settings.metrics_sample),
         "vocab_size": len(model.vocabulary_),
         "documents_used": int(model.n_documents_),
-        "paragraphs_scored": len(doc_topics),
-        "paragraphs_duplicate": int(duplicate.sum()),
-        "paragraphs_without_vocabulary": int((n_words == 0).sum()),
-        "metrics_sample": len(ref_texts),
+        "paragraphs_scored": totals["paragraphs"],
+        "paragraphs_duplicate": duplicates,
+        "paragraphs_without_vocabulary": totals["without_vocabulary"],
         "num_topics": model.num_topics,
         "seed_words_missing": list(model.seed_words_missing_),
     }
-    return TopicsResult(model=model, doc_topics=doc_topics, table=table, metrics=metrics)
+    return TopicsResult(model=model, doc_topics=collect.result() if collect else None, table=table, metrics=metrics)
 
 
-def read_paragraphs(path: Path) -> Any:
-    """Read the columns the stage needs from the paragraph table; errors name the file."""
-    import pyarrow.parquet as pq
-
+def open_paragraphs(path: Path) -> ParagraphSource:
+    """The paragraph table as a batch-wise :class:`ParagraphSource`; errors name the file."""
     if not path.exists():
         raise InputError(f"{path}: file not found (run `pipeline chunk` first, or set topics.input)")
     try:
-        names = pq.read_schema(path).names
-    except Exception:  # unreadable: let read_parquet produce its one-line error
-        return read_parquet(path)
-    missing = [c for c in REQUIRED_COLUMNS if c not in names]
+        source = ParagraphSource(path)
+    except Exception as exc:  # pyarrow raises many types for a broken file
+        raise InputError(f"{path}: cannot read Parquet: {str(exc).splitlines()[0]}") from None
+    missing = [c for c in REQUIRED_COLUMNS if c not in source.columns]
     if missing:
         raise DataError(f"{path}: missing column(s) {', '.join(missing)}; expected a paragraph table "
                         f"from `pipeline chunk`")
-    return read_parquet(path, columns=[*REQUIRED_COLUMNS, *(["duplicate_of"] if "duplicate_of" in names else [])])
+    return source
 
 
 def main(config: Config) -> None:
     """Run the stage: ``topics.input`` -> ``topics.model``, ``.output``, ``.table``, ``.metrics``."""
     settings = config.topics
-    paragraphs = read_paragraphs(settings.input)
-    try:
-        result = run_topics(paragraphs, settings)
-    except DataError as exc:
-        raise DataError(f"{settings.input}: {exc}") from None
+    source = open_paragraphs(settings.input)
+    with temporary_directory() as workdir, ParquetBatchWriter(settings.output) as sink:
+        try:
+            result = run_topics(source, settings, sink=sink, workdir=Path(workdir))
+        except DataError as exc:
+            raise DataError(f"{settings.input}: {exc}") from None
     result.model.save(settings.model, config={"topics": settings.model_dump(mode="json")},
                       inputs={str(settings.input): sha256_file(settings.input)})
-    write_parquet(settings.output, result.doc_topics)
     write_parquet(settings.table, result.table)
     write_json(settings.metrics, result.metrics)
     m = result.metrics

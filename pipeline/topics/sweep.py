@@ -10,26 +10,37 @@ paying off.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from ..config import Config, TopicsConfig
 from ..errors import DataError
 from ..io import atomic_path, write_json
 from ..plotting import new_figure, png_bytes
-from .stage import read_paragraphs, run_topics
+from .corpus import temporary_directory
+from .stage import as_source, fit_on_corpus, model_from_config, open_paragraphs, quality_metrics, tokenise_source
 
 log = logging.getLogger(__name__)
 
 FIELDS = ("c_npmi", "c_v", "u_mass", "topic_diversity", "perplexity")
 
 
-def sweep_topics(paragraphs: Any, settings: TopicsConfig, values: list[int]) -> list[dict[str, Any]]:
-    """Fit one model per K in ``values`` and return one row of metrics per K (no I/O)."""
+def sweep_topics(paragraphs: Any, settings: TopicsConfig, values: list[int],
+                 workdir: Path | None = None) -> list[dict[str, Any]]:
+    """Fit one model per K in ``values`` and return one row of metrics per K.
+
+    The paragraphs (a DataFrame or :class:`~pipeline.topics.corpus.ParagraphSource`) are
+    tokenised once; every K is fitted on the same token corpus (in ``workdir`` if given).
+    """
+    source = as_source(paragraphs)
+    corpus, preprocessor, _ = tokenise_source(source, model_from_config(settings), settings, workdir)
     rows = []
     for k in values:
         log.info("sweep: fitting K=%d", k)
-        result = run_topics(paragraphs, settings.model_copy(update={"num_topics": k}))
-        rows.append({"num_topics": k, **{f: result.metrics.get(f) for f in FIELDS}})
+        k_settings = settings.model_copy(update={"num_topics": k})
+        model = fit_on_corpus(corpus, preprocessor, k_settings)
+        metrics = quality_metrics(model, corpus, k_settings.seed, k_settings.metrics_sample)
+        rows.append({"num_topics": k, **{f: metrics.get(f) for f in FIELDS}})
     return rows
 
 
@@ -54,11 +65,15 @@ def plot_sweep(rows: list[dict[str, Any]]) -> bytes:
 def main(config: Config) -> None:
     """Run the sweep on ``topics.input``; write ``sweep.output`` (JSON rows) and ``sweep.plot`` (PNG)."""
     cfg = config.sweep
-    paragraphs = read_paragraphs(config.topics.input)
+    source = open_paragraphs(config.topics.input)
     values = sorted(set(cfg.num_topics))
-    if len(paragraphs) < 2:
+    if source.num_rows < 2:
         raise DataError(f"{config.topics.input}: too few paragraphs for a sweep")
-    rows = sweep_topics(paragraphs, config.topics, values)
+    try:
+        with temporary_directory() as workdir:
+            rows = sweep_topics(source, config.topics, values, Path(workdir))
+    except DataError as exc:
+        raise DataError(f"{config.topics.input}: {exc}") from None
     write_json(cfg.output, rows)
     with atomic_path(cfg.plot) as tmp:
         tmp.write_bytes(plot_sweep(rows))

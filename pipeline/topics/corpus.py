@@ -1,0 +1,258 @@
+"""Streaming corpora for the topic model: memory stays flat as the paragraph table grows.
+
+The ``topics`` stage reads the paragraph table in Parquet batches (:class:`ParagraphSource`),
+tokenises each batch once and appends the tokens, as 32-bit ids of a growing gensim
+``Dictionary``, to a :class:`TokenCorpus`: a flat id file on disk plus one offset per
+paragraph. Everything after that (filtering the vocabulary, fitting either engine, scoring
+every paragraph, the coherence sample) re-reads that file, so no stage ever holds the
+paragraphs as Python strings or token lists at once. A :class:`TokenCorpus` is
+*re-iterable* (every ``iter`` starts again from the first paragraph), which is what
+gensim's multi-pass ``LdaModel`` needs; a generator would be used up by the first pass.
+
+Memory: the dictionary (one entry per distinct word), 8 bytes of offset and 1 byte of flag
+per paragraph, and one batch of text at a time. The id file lives in a temporary
+directory and is memory-mapped for reading.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+#: paragraphs read from Parquet (and tokenised) per batch
+READ_BATCH = 8192
+_ID = np.dtype("<i4")
+
+
+class ParagraphSource:
+    """The paragraph table, read batch by batch: from a Parquet file or an in-memory DataFrame.
+
+    Parameters
+    ----------
+    data : path or pandas.DataFrame
+        A Parquet paragraph table (read in row batches, never whole) or a DataFrame.
+    batch_size : int
+        Rows per batch.
+    """
+
+    def __init__(self, data: Path | str | Any, batch_size: int = READ_BATCH) -> None:
+        self.batch_size = batch_size
+        if isinstance(data, (str, os.PathLike)):
+            import pyarrow.parquet as pq
+
+            self.path: Path | None = Path(data)
+            self.frame = None
+            self._file = pq.ParquetFile(self.path)
+            self.columns = list(self._file.schema_arrow.names)
+            self.num_rows = int(self._file.metadata.num_rows)
+        else:
+            self.path = None
+            self.frame = data
+            self.columns = [str(c) for c in data.columns]
+            self.num_rows = len(data)
+
+    def batches(self, columns: Sequence[str]) -> Iterator[Any]:
+        """DataFrames of ``columns``, ``batch_size`` rows each, in table order."""
+        if self.frame is not None:
+            for start in range(0, self.num_rows, self.batch_size):
+                yield self.frame.iloc[start:start + self.batch_size][list(columns)].reset_index(drop=True)
+            return
+        for batch in self._file.iter_batches(batch_size=self.batch_size, columns=list(columns)):
+            yield batch.to_pandas()
+
+
+def duplicate_flags(batch: Any) -> np.ndarray:
+    """True for rows whose ``duplicate_of`` names another paragraph (no such column: all False)."""
+    if "duplicate_of" not in batch.columns:
+        return np.zeros(len(batch), dtype=bool)
+    dup = batch["duplicate_of"]
+    return (dup.notna() & (dup.astype("string").fillna("") != "")).to_numpy(dtype=bool)
+
+
+class TokenCorpus:
+    """Paragraphs as sequences of token ids, appended once and re-read any number of times.
+
+    Ids index :attr:`dictionary`, a gensim ``Dictionary`` whose document frequencies count
+    only the paragraphs appended with ``fit=True`` (the fitting paragraphs). A word seen
+    only in other paragraphs gets an id but a document frequency of 0, so vocabulary
+    filtering always drops it; ids are assigned in the same order as
+    ``Dictionary(fitting token lists)`` would, so the filtered vocabulary is the same.
+
+    Parameters
+    ----------
+    directory : path or None
+        Where the id file goes; ``None`` keeps the ids in memory (small inputs, the API).
+    """
+
+    def __init__(self, directory: Path | str | None = None) -> None:
+        from gensim.corpora import Dictionary
+
+        self.dictionary = Dictionary()
+        self._offsets: list[int] = [0]
+        self._fit: list[bool] = []
+        self._memory: list[np.ndarray] | None = [] if directory is None else None
+        self._path = None if directory is None else Path(directory) / "token_ids.i4"
+        self._fh = None if self._path is None else open(self._path, "wb")  # noqa: SIM115 - closed in finish()
+        self._ids: np.ndarray | None = None
+        self.offsets = np.zeros(1, dtype=np.int64)
+        self.fit_mask = np.zeros(0, dtype=bool)
+
+    # ------------------------------------------------------------------ building
+
+    def append(self, tokens: Sequence[str], fit: bool = True) -> None:
+        """Add one paragraph's tokens (in order); ``fit`` paragraphs also update the dictionary."""
+        index = self.dictionary.token2id
+        if fit:
+            self.dictionary.doc2bow(tokens, allow_update=True)
+        else:
+            for token in sorted(set(tokens) - index.keys()):  # an id, but no document frequency
+                index[token] = len(index)
+        ids = np.fromiter((index[t] for t in tokens), dtype=_ID, count=len(tokens))
+        if self._memory is not None:
+            self._memory.append(ids)
+        else:
+            self._fh.write(ids.tobytes())
+        self._offsets.append(self._offsets[-1] + len(ids))
+        self._fit.append(fit)
+
+    def finish(self) -> TokenCorpus:
+        """Stop appending and make the ids readable; returns ``self``."""
+        if self._memory is not None:
+            self._ids = np.concatenate(self._memory) if self._memory else np.zeros(0, dtype=_ID)
+            self._memory = None
+        elif self._fh is not None:
+            self._fh.close()
+            self._fh = None
+            size = os.path.getsize(self._path)
+            self._ids = (np.memmap(self._path, dtype=_ID, mode="r") if size else np.zeros(0, dtype=_ID))
+        self.offsets = np.asarray(self._offsets, dtype=np.int64)
+        self.fit_mask = np.asarray(self._fit, dtype=bool)
+        self._offsets, self._fit = [], []
+        return self
+
+    @classmethod
+    def from_token_lists(cls, token_lists: Sequence[Sequence[str]], fit_mask: Sequence[bool] | None = None,
+                         directory: Path | str | None = None) -> TokenCorpus:
+        """A finished corpus of in-memory token lists (all fitting paragraphs unless ``fit_mask``)."""
+        corpus = cls(directory)
+        for i, tokens in enumerate(token_lists):
+            corpus.append(tokens, True if fit_mask is None else bool(fit_mask[i]))
+        return corpus.finish()
+
+    # ------------------------------------------------------------------ reading
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @property
+    def ids(self) -> np.ndarray:
+        """All ids, paragraph after paragraph (a memory map when on disk)."""
+        if self._ids is None:
+            raise RuntimeError("TokenCorpus.finish() has not been called")
+        return self._ids
+
+    def doc(self, i: int) -> np.ndarray:
+        """Token ids of paragraph ``i``."""
+        return np.asarray(self.ids[self.offsets[i]:self.offsets[i + 1]])
+
+    def tokens(self, i: int) -> list[str]:
+        """Tokens of paragraph ``i`` (as the dictionary spells them)."""
+        id2token = self._id2token()
+        return [id2token[j] for j in self.doc(i).tolist()]
+
+    def _id2token(self) -> dict[int, str]:
+        if len(self.dictionary.id2token) != len(self.dictionary.token2id):
+            self.dictionary.id2token = {v: k for k, v in self.dictionary.token2id.items()}
+        return self.dictionary.id2token
+
+    def blocks(self, size: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """``(first row, ids, offsets relative to the block)`` for consecutive blocks of ``size`` rows."""
+        for start in range(0, len(self), size):
+            stop = min(start + size, len(self))
+            lo, hi = int(self.offsets[start]), int(self.offsets[stop])
+            yield start, np.asarray(self.ids[lo:hi]), self.offsets[start:stop + 1] - lo
+
+    # ------------------------------------------------------------------ vocabulary
+
+    def filtered(self, no_below: int, no_above: float, keep_n: int) -> tuple[Any, np.ndarray]:
+        """The filtered vocabulary and the map from corpus ids to its ids (``-1``: dropped).
+
+        Returns
+        -------
+        dictionary : gensim.corpora.Dictionary
+            A filtered copy (``filter_extremes``); :attr:`dictionary` is left as it was.
+        mapping : ndarray of int32, shape (len(self.dictionary),)
+        """
+        vocabulary = copy.deepcopy(self.dictionary)
+        vocabulary.filter_extremes(no_below=no_below, no_above=no_above, keep_n=keep_n)
+        mapping = np.full(len(self.dictionary), -1, dtype=_ID)
+        for token, old in self.dictionary.token2id.items():
+            mapping[old] = vocabulary.token2id.get(token, -1)
+        return vocabulary, mapping
+
+
+class BowCorpus:
+    """A re-iterable gensim bag-of-words corpus over some rows of a :class:`TokenCorpus`.
+
+    Ids are mapped through ``mapping`` (``-1`` dropped); rows left with no word are skipped,
+    as gensim's fitting would ignore them anyway.
+    """
+
+    def __init__(self, corpus: TokenCorpus, mapping: np.ndarray, rows: np.ndarray) -> None:
+        self.corpus = corpus
+        self.mapping = mapping
+        self.rows = rows
+        self._length: int | None = None
+
+    def __iter__(self) -> Iterator[list[tuple[int, int]]]:
+        for i in self.rows:
+            ids = self.mapping[self.corpus.doc(int(i))]
+            ids = ids[ids >= 0]
+            if ids.size:
+                words, counts = np.unique(ids, return_counts=True)
+                yield list(zip(words.tolist(), counts.tolist(), strict=True))
+
+    def __len__(self) -> int:
+        if self._length is None:
+            self._length = sum(1 for _ in self)
+        return self._length
+
+
+def build_corpus(source: ParagraphSource, tokenize: Callable[[str], list[str]], include_duplicates: bool,
+                 directory: Path | str | None, progress: Callable[..., Iterator[Any]] | None = None,
+                 transform_tokens: Callable[[list[str]], list[str]] | None = None) -> tuple[TokenCorpus, int]:
+    """Tokenise the paragraph table batch by batch into a finished :class:`TokenCorpus`.
+
+    Returns the corpus and the number of paragraphs flagged as duplicates (fitting
+    paragraphs are the others, or all of them with ``include_duplicates``).
+    """
+    corpus = TokenCorpus(directory)
+    duplicates = 0
+    columns = ["text", *(["duplicate_of"] if "duplicate_of" in source.columns else [])]
+    batches = source.batches(columns)
+    if progress is not None:
+        batches = progress(batches, total=-(-source.num_rows // source.batch_size), desc="tokenising",
+                           unit="batch")
+    for batch in batches:
+        dup = duplicate_flags(batch)
+        duplicates += int(dup.sum())
+        for text, is_dup in zip(batch["text"].tolist(), dup.tolist(), strict=True):
+            tokens = tokenize(text)
+            if transform_tokens is not None:
+                tokens = transform_tokens(tokens)
+            corpus.append(tokens, fit=include_duplicates or not is_dup)
+    return corpus.finish(), duplicates
+
+
+def temporary_directory(prefix: str = "pipeline-topics-") -> tempfile.TemporaryDirectory[str]:
+    """A temporary directory for corpus files (under ``$TMPDIR``)."""
+    return tempfile.TemporaryDirectory(prefix=prefix)
