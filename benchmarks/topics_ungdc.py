@@ -251,7 +251,8 @@ def _tail(path: Path, lines: int = 15) -> str:
     return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
 
 
-def run_ours(name: str, table: Path, tmp: Path, k: int, seed: int, timeout: float) -> dict[str, Any]:
+def run_ours(name: str, table: Path, tmp: Path, k: int, seed: int, timeout: float,
+             extra: list[str] | None = None) -> dict[str, Any]:
     out = tmp / name
     out.mkdir()
     cmd = [
@@ -265,6 +266,8 @@ def run_ours(name: str, table: Path, tmp: Path, k: int, seed: int, timeout: floa
         "--set", f"topics.seed={seed}",
     ]
     cmd += ["--set", f"topics.engine={name.removeprefix('ours-')}"]
+    for override in extra or []:
+        cmd += ["--set", override]
     log_path = out / "stderr.log"
     rc, seconds, rss = run_measured(cmd, log_path, timeout)
     if rc != 0:
@@ -385,6 +388,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-paragraphs", type=int, default=None,
                         help="quick run: a fixed-seed sample of at most this many paragraphs")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds allowed per contender (default 1800)")
+    parser.add_argument("--ours-set", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra config override for our contenders, e.g. topics.phrases=true (repeatable)")
     parser.add_argument("--worker", choices=["prepare", *sorted(WORKERS_BY_NAME)], help=argparse.SUPPRESS)
     parser.add_argument("--worker-input", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--worker-output", type=Path, help=argparse.SUPPRESS)
@@ -417,8 +422,10 @@ def main(argv: list[str] | None = None) -> int:
             if name in args.skip:
                 results[name] = {"status": "skipped: --skip"}
                 continue
-            runner = run_ours if name.startswith("ours-") else run_peer
-            results[name] = runner(name, table, tmp, args.k, args.seed, args.timeout)
+            if name.startswith("ours-"):
+                results[name] = run_ours(name, table, tmp, args.k, args.seed, args.timeout, args.ours_set)
+            else:
+                results[name] = run_peer(name, table, tmp, args.k, args.seed, args.timeout)
             log.info("[%s] %s", name, {k: v for k, v in results[name].items() if k not in ("topics", "error")})
 
         for res in results.values():
@@ -442,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, res in summary.items():
         log.info("%-18s %8s s %8s MB  npmi %-7s diversity %-7s %s", name, res["seconds"], res["peak_rss_mb"],
                  res["npmi"], res["diversity"], res["status"])
-    print(json.dumps({"benchmark": "topics_ungdc", "paragraphs": prepared["paragraphs"], "k": args.k, "seed": args.seed,
+    print(json.dumps({"benchmark": "topics_ungdc", "paragraphs": prepared["paragraphs"], "k": args.k, "seed": args.seed, "ours_set": args.ours_set,
                       "sessions": sorted(MEASUREMENT_SESSIONS), "results": summary, "reference": REFERENCE}),
           flush=True)
     return 0
