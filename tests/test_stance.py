@@ -288,8 +288,8 @@ def read_labels_from(tmp_path: Path, rows: list[tuple[str, str, str]]):
 def test_save_load_round_trip(fitted, subset, tmp_path):
     path = save_stance(fitted, tmp_path / "stance")
     meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
-    assert meta["kind"] == "stance" and meta["format_version"] == 1
-    assert set(meta["libraries"]) == {"scikit-learn", "numpy"}
+    assert meta["kind"] == "stance" and meta["format_version"] == 2 and set(meta["files"]) == {"model.skops"}
+    assert set(meta["libraries"]) == {"scikit-learn", "numpy", "skops"}
     assert [t["name"] for t in meta["config"]["stance"]["targets"]] == TARGET_NAMES
     loaded = load_stance(path)
     probe = [(e.text, e.target) for e in subset[:40]]
@@ -298,16 +298,17 @@ def test_save_load_round_trip(fitted, subset, tmp_path):
 
 
 def test_tampered_model_is_refused_before_unpickling(fitted, tmp_path, monkeypatch):
-    import joblib
+    import skops.io
 
     path = save_stance(fitted, tmp_path / "stance")
-    with open(path / "model.joblib", "ab") as fh:
+    with open(path / "model.skops", "ab") as fh:
         fh.write(b"\0")
 
     def never(*args, **kwargs):
-        raise AssertionError("unpickled a file that failed its hash check")
+        raise AssertionError("read a file that failed its hash check")
 
-    monkeypatch.setattr(joblib, "load", never)
+    monkeypatch.setattr(skops.io, "get_untrusted_types", never)
+    monkeypatch.setattr(skops.io, "load", never)
     with pytest.raises(ArtifactError, match="hash differs from meta.json"):
         load_stance(path)
 

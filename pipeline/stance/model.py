@@ -12,20 +12,27 @@ mention sentences, windows, whole text -> TF-IDF word n-grams); the classifier i
 ``LogisticRegression`` whose probabilities are calibrated with ``CalibratedClassifierCV``
 when every label has enough examples.
 
-Model directory (kind ``"stance"``, format version 1)::
+Model directory (kind ``"stance"``, format version 2)::
 
-    meta.json       kind, format_version, libraries (scikit-learn, numpy), config
+    meta.json       kind, format_version, libraries (scikit-learn, numpy, skops), config
                     ({"stance": the stance section, with the targets}), inputs
-                    (training file sha256), files (sha256 of model.joblib)
-    model.joblib    the fitted StanceClassifier (joblib pickle)
+                    (training file sha256), files (sha256 of model.skops)
+    model.skops     the fitted StanceClassifier in the skops format (a zip of JSON and
+                    .npy arrays, no pickle); the compiled target patterns are not
+                    saved but rebuilt from ``target_specs_`` when it is loaded
 
 :func:`load_stance` verifies ``meta.json`` and the file hash with
-:func:`~pipeline.artifacts.check_artifact` *before* unpickling anything. A pickle can
-run code when loaded, so only load model directories you or your pipeline built.
+:func:`~pipeline.artifacts.check_artifact`, then lists the types ``model.skops`` would
+create that skops does not trust by default (``skops.io.get_untrusted_types``) and
+loads it only if every one of them is in :data:`TRUSTED_TYPES`, the few types this
+classifier is made of; any other type is refused by name before anything is built.
+Format version 1 (``model.joblib``, a pickle) is no longer loaded: rebuild such a
+directory with ``dvc repro train_stance`` (or ``pipeline train_stance``).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +46,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
-from ..artifacts import check_artifact, save_artifact
+from ..artifacts import META_FILE, check_artifact, save_artifact
 from ..config import DEFAULT_TARGETS
 from ..errors import ArtifactError
 from .features import ContextAnalyzer, TargetView, target_view
@@ -52,9 +59,28 @@ LABELS = ("against", "favor", "neutral")
 NONE_LABEL = "none"
 
 KIND = "stance"
-FORMAT_VERSION = 1
-LIBRARIES = ("scikit-learn", "numpy")
-MODEL_FILE = "model.joblib"
+FORMAT_VERSION = 2
+#: format versions that held a pickle (``model.joblib``); refused with a rebuild message
+PICKLE_FORMAT_VERSIONS = (1,)
+LIBRARIES = ("scikit-learn", "numpy", "skops")
+MODEL_FILE = "model.skops"
+
+#: The types ``model.skops`` may hold beyond those skops trusts by default (builtin
+#: containers and scalars, numpy arrays, dtypes and scalars, scikit-learn's public
+#: estimators such as ``TfidfVectorizer``, ``LogisticRegression``,
+#: ``CalibratedClassifierCV`` and ``IsotonicRegression``). These are exactly what a
+#: fitted :class:`StanceClassifier` is made of, for every ``calibration`` setting;
+#: a file holding any other type is refused before anything in it is built.
+TRUSTED_TYPES = frozenset({
+    # our own classes: the estimator and the analyzer of its TfidfVectorizer
+    "pipeline.stance.model.StanceClassifier",
+    "pipeline.stance.features.ContextAnalyzer",
+    # CalibratedClassifierCV (calibration 'sigmoid' or 'isotonic'): one calibrated
+    # classifier per fold, its sigmoid calibrator, and the folds (``cv``)
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.model_selection._split.StratifiedKFold",
+})
 
 
 @dataclass(frozen=True)
@@ -205,6 +231,21 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         self.n_training_ = len(texts)
         return self
 
+    # ------------------------------------------------------------------ persistence
+
+    def __getstate__(self) -> dict[str, Any]:
+        # the compiled target patterns (``re.Pattern`` inside TargetMatcher) are derived
+        # from ``target_specs_``; leaving them out keeps the saved state plain data that
+        # skops can store without a pickle
+        state = dict(super().__getstate__())
+        state.pop("matchers_", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        if "target_specs_" in self.__dict__:
+            self.matchers_ = list(compile_targets(self.target_specs_).values())
+
     # ------------------------------------------------------------------ prediction
 
     def _check_targets(self, names: Sequence[str]) -> None:
@@ -347,7 +388,9 @@ def save_stance(model: StanceClassifier, path: Path | str, *, config: dict[str, 
     inputs : dict, optional
         Input file -> sha256, recorded in ``meta.json``.
     """
-    import joblib
+    import zipfile
+
+    import skops.io
 
     check_is_fitted(model, "classifier_")
     if config is None:
@@ -356,7 +399,7 @@ def save_stance(model: StanceClassifier, path: Path | str, *, config: dict[str, 
         config = {"stance": {**params, "targets": model.target_specs_}}
 
     def write_files(tmp: Path) -> None:
-        joblib.dump(model, tmp / MODEL_FILE, compress=3)
+        skops.io.dump(model, tmp / MODEL_FILE, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
 
     return save_artifact(path, KIND, FORMAT_VERSION, write_files, config=config, inputs=inputs,
                          libraries=LIBRARIES, extra={"created_by": "pipeline train_stance",
@@ -364,20 +407,47 @@ def save_stance(model: StanceClassifier, path: Path | str, *, config: dict[str, 
                                                      "targets": list(model.target_names_)})
 
 
+def _check_stance(path: Path) -> dict[str, Any]:
+    """:func:`check_artifact`, with a rebuild message for a directory of the old pickle format."""
+    try:
+        return check_artifact(path, KIND, [FORMAT_VERSION])
+    except ArtifactError:
+        try:
+            meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            meta = None
+        if (isinstance(meta, dict) and meta.get("kind") == KIND
+                and meta.get("format_version") in PICKLE_FORMAT_VERSIONS):
+            raise ArtifactError(
+                f"{path}: stance model of format version {meta['format_version']} (model.joblib, a pickle), "
+                f"which this package no longer loads; rebuild it with `dvc repro train_stance` "
+                f"(or `pipeline train_stance`)") from None
+        raise
+
+
 def load_stance_artifact(path: Path | str) -> tuple[StanceClassifier, dict[str, Any]]:
     """Load a stance model directory and return ``(model, meta)``; see :func:`load_stance`."""
-    import joblib
+    import skops.io
 
     path = Path(path)
-    meta = check_artifact(path, KIND, [FORMAT_VERSION])  # hashes are verified before unpickling
+    meta = _check_stance(path)  # hashes are verified before the file is read
     if MODEL_FILE not in meta["files"]:
         raise ArtifactError(f"{path}: meta.json does not list {MODEL_FILE}; not a stance model directory")
+    file = path / MODEL_FILE
     try:
-        model = joblib.load(path / MODEL_FILE)
-    except Exception as exc:  # unpickling can fail in many ways across library versions
-        raise ArtifactError(f"{path / MODEL_FILE}: cannot load the classifier: {exc}") from None
+        untrusted = skops.io.get_untrusted_types(file=file)
+    except Exception as exc:  # not a zip, no schema, unknown node type ...
+        raise ArtifactError(f"{file}: not a readable skops file ({type(exc).__name__}: {exc})") from None
+    refused = sorted(set(untrusted) - TRUSTED_TYPES)
+    if refused:
+        raise ArtifactError(f"{file}: holds type(s) a stance model does not use, refusing to load: "
+                            f"{', '.join(refused)}")
+    try:
+        model = skops.io.load(file, trusted=sorted(untrusted))
+    except Exception as exc:  # a file from another library version can fail in many ways
+        raise ArtifactError(f"{file}: cannot load the classifier: {type(exc).__name__}: {exc}") from None
     if not isinstance(model, StanceClassifier) or not hasattr(model, "classifier_"):
-        raise ArtifactError(f"{path / MODEL_FILE}: does not hold a fitted StanceClassifier")
+        raise ArtifactError(f"{file}: does not hold a fitted StanceClassifier")
     saved = (meta.get("config") or {}).get("stance", {}).get("targets")
     if saved is not None and [t.get("name") for t in saved] != list(model.target_names_):
         raise ArtifactError(f"{path}: meta.json targets differ from the classifier's; rebuild it with train_stance")
@@ -391,7 +461,8 @@ def load_stance(path: Path | str = "models/stance") -> StanceClassifier:
     ------
     ArtifactError
         If the directory, ``meta.json`` or the model file is missing, of the wrong kind or
-        format version, or a file's hash differs from ``meta.json`` (checked before
-        anything is unpickled).
+        format version (a version-1 directory, a pickle, must be rebuilt), a file's hash
+        differs from ``meta.json``, or ``model.skops`` holds a type outside
+        :data:`TRUSTED_TYPES` (all checked before anything is loaded).
     """
     return load_stance_artifact(path)[0]
