@@ -26,6 +26,9 @@ From the repository root::
     .venv/bin/python data/labels/materialize_ungdc.py
     .venv/bin/python data/labels/materialize_ungdc.py --refs data/labels/ungdc/dev.jsonl \\
         --output data/labels/ungdc_dev.jsonl
+    # the larger training set: the repo's own items first, then the UN references
+    .venv/bin/python data/labels/materialize_ungdc.py --include data/labels/stance_train.jsonl \\
+        --output data/labels/stance_train_large.jsonl
 
 Options
 -------
@@ -38,6 +41,9 @@ Options
 --output PATH
     Where to write the JSONL (default: ``data/labels/ungdc_train.jsonl`` of the
     repository). Written atomically (temporary file, then ``os.replace``).
+--include FILE...
+    Labelled JSONL files copied (as parsed JSON objects) before the materialised
+    references, e.g. ``data/labels/stance_train.jsonl`` to train one larger model.
 
 Relative ``--refs``/``--corpus``/``--output`` paths given on the command line are
 relative to the current directory; the defaults are anchored at the repository root.
@@ -245,11 +251,36 @@ def write_atomic(path: Path, records: list[dict[str, str]]) -> None:
         raise
 
 
+def read_included(paths: list[str]) -> list[dict[str, str]]:
+    """Records of already materialised or written JSONL files, in file order (each line a JSON object)."""
+    records: list[dict[str, str]] = []
+    for name in paths:
+        path = Path(name)
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise MaterialiseError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise MaterialiseError(f"{path}:{number}: not valid JSON: {exc.msg}") from None
+            if not isinstance(record, dict):
+                raise MaterialiseError(f"{path}:{number}: expected a JSON object")
+            records.append(record)
+    return records
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--refs", nargs="+", metavar="FILE", help=f"reference files (default: {DEFAULT_REFS})")
     parser.add_argument("--corpus", help=f"corpus CSV (default: {DEFAULT_CORPUS}, relative to the repo root)")
     parser.add_argument("--output", help=f"output JSONL (default: {DEFAULT_OUTPUT})")
+    parser.add_argument("--include", nargs="+", default=[], metavar="FILE",
+                        help="labelled JSONL files (e.g. data/labels/stance_train.jsonl) copied first into the "
+                             "output, so one file trains the larger model")
     args = parser.parse_args(argv)
     try:
         if args.refs:
@@ -264,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         if not refs:
             raise MaterialiseError(f"no references in {', '.join(map(str, ref_paths))}")
         speeches = read_speeches(corpus, {ref.session for ref in refs})
-        records = materialise(refs, speeches)
+        records = [*read_included(args.include), *materialise(refs, speeches)]
         try:
             write_atomic(output, records)
         except OSError as exc:
