@@ -125,6 +125,15 @@ def test_saving_does_not_change_the_model(model, small):
     assert np.array_equal(copy.deepcopy(model).predict_proba(pairs), before)
 
 
+def test_saved_model_file_is_byte_reproducible(model, small, tmp_path):
+    # a deep copy has other object ids, which skops would otherwise write into the file
+    save_stance(model, tmp_path / "a")
+    save_stance(copy.deepcopy(model), tmp_path / "b")
+    assert (tmp_path / "a" / MODEL_FILE).read_bytes() == (tmp_path / "b" / MODEL_FILE).read_bytes()
+    pairs = [(e.text, e.target) for e in small[:20]]
+    assert np.array_equal(load_stance(tmp_path / "b").predict_proba(pairs), model.predict_proba(pairs))
+
+
 # ----------------------------------------------------------------------------- refusals
 
 

@@ -33,6 +33,7 @@ directory with ``dvc repro train_stance`` (or ``pipeline train_stance``).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -372,6 +373,51 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
 # ---------------------------------------------------------------------- model directory
 
 
+_SKOPS_ID = re.compile(rb'("__id__": )(\d+)|("file": ")(\d+)(\.npy")')
+#: a fixed timestamp for every zip entry (the zip format's earliest), so equal models give equal bytes
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def canonical_skops(data: bytes) -> bytes:
+    """The same skops archive with reproducible bytes.
+
+    skops names objects and array files by ``id()`` (a memory address) and stamps zip
+    entries with the current time, so two dumps of the same model differ. This renumbers
+    every id in order of first appearance in ``schema.json`` (a one-to-one map, so the
+    references between objects are unchanged), renames the ``<id>.npy`` entries to match
+    and writes every entry, in the original order, with a fixed timestamp.
+    """
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        schema = source.read("schema.json")
+        numbers: dict[bytes, bytes] = {}
+
+        def renumber(match: re.Match[bytes]) -> bytes:
+            old = match.group(2) or match.group(4)
+            new = numbers.setdefault(old, str(len(numbers) + 1).encode())
+            return match.group(1) + new if match.group(2) else match.group(3) + new + match.group(5)
+
+        schema = _SKOPS_ID.sub(renumber, schema)
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as target:
+            for info in source.infolist():
+                name = info.filename
+                if name == "schema.json":
+                    content = schema
+                else:
+                    stem = name.removesuffix(".npy").encode()
+                    if name.endswith(".npy") and stem in numbers:
+                        name = numbers[stem].decode() + ".npy"
+                    content = source.read(info.filename)
+                entry = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
+                entry.compress_type = info.compress_type
+                entry.external_attr = 0o644 << 16
+                target.writestr(entry, content, compresslevel=6)
+    return out.getvalue()
+
+
 def save_stance(model: StanceClassifier, path: Path | str, *, config: dict[str, Any] | None = None,
                 inputs: dict[str, str] | None = None) -> Path:
     """Save a fitted classifier as a model directory (see the module docstring).
@@ -399,7 +445,8 @@ def save_stance(model: StanceClassifier, path: Path | str, *, config: dict[str, 
         config = {"stance": {**params, "targets": model.target_specs_}}
 
     def write_files(tmp: Path) -> None:
-        skops.io.dump(model, tmp / MODEL_FILE, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
+        data = skops.io.dumps(model, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
+        (tmp / MODEL_FILE).write_bytes(canonical_skops(data))
 
     return save_artifact(path, KIND, FORMAT_VERSION, write_files, config=config, inputs=inputs,
                          libraries=LIBRARIES, extra={"created_by": "pipeline train_stance",
