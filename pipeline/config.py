@@ -154,6 +154,7 @@ class TopicsConfig(_Section):
     engine: Literal["gensim", "tomotopy"] = "tomotopy"
     tomotopy_iterations: int = Field(300, ge=1, le=100000)
     tomotopy_workers: int = Field(2, ge=0, le=1024)
+    gensim_workers: int = Field(1, ge=1, le=1024)
     seed_words: list[list[str]] = Field(default_factory=list)
     seed_weight: float = Field(1.0, gt=0.0)
     phrases: bool = False
@@ -193,6 +194,15 @@ class TopicsConfig(_Section):
     def _engine_supports_eta(cls, value: str, info: Any) -> str:
         if value == "tomotopy" and info.data.get("eta") == "auto":
             raise ValueError("tomotopy cannot learn eta: set topics.eta to a number or null, not 'auto'")
+        return value
+
+    @field_validator("gensim_workers")
+    @classmethod
+    def _multicore_priors(cls, value: int, info: Any) -> int:
+        if value > 1 and info.data.get("engine") == "gensim" and "auto" in (info.data.get("alpha"),
+                                                                           info.data.get("eta")):
+            raise ValueError("gensim's LdaMulticore (gensim_workers > 1) cannot learn alpha or eta ('auto'); "
+                             "set topics.alpha/eta to a fixed prior, or gensim_workers to 1")
         return value
 
 

@@ -114,6 +114,7 @@ BAD_TOPICS_VALUES: dict[str, tuple[str, str]] = {
     "engine": ("mallet", "gensim"),
     "tomotopy_iterations": ("0", "greater than or equal to 1"),
     "tomotopy_workers": ("-1", "greater than or equal to 0"),
+    "gensim_workers": ("0", "greater than or equal to 1"),
     "seed_words": ("[sanctions]", "valid list"),
     "seed_weight": ("0", "greater than 0"),
     "phrases": ("often", "valid boolean"),
@@ -134,3 +135,12 @@ def test_bad_value_of_each_topics_key_is_one_clear_error(key: str) -> None:
         load_config(REPO / "configs" / "default.yaml", [f"topics.{key}={value}"])
     message = str(info.value)
     assert f"topics.{key}" in message and words in message and "\n" not in message, message
+
+
+def test_gensim_multicore_fits_and_refuses_learned_priors() -> None:
+    frame = make_paragraphs()
+    model = TopicModel(3, engine="gensim", gensim_workers=2, alpha="symmetric", no_above=0.9, passes=4)
+    theta = model.fit(frame["text"].tolist()).transform(["climate carbon emissions", "troops missile army"])
+    assert theta.shape == (2, 3) and np.allclose(theta.sum(axis=1), 1)
+    with pytest.raises(ConfigError, match="topics.gensim_workers: .*LdaMulticore"):
+        load_config(REPO / "configs" / "default.yaml", ["topics.engine=gensim", "topics.gensim_workers=2"])

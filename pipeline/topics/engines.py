@@ -8,7 +8,8 @@ per topic, the document-topic prior ``alpha`` (K,) and the topic-word prior ``et
 scored the same way whichever engine fitted it.
 
 ``gensim``
-    ``gensim.models.LdaModel`` (online variational Bayes); ``components`` is its lambda.
+    ``gensim.models.LdaModel`` (online variational Bayes), or ``LdaMulticore`` with
+    ``gensim_workers`` > 1 (not bit-reproducible); ``components`` is its lambda.
 ``tomotopy``
     ``tomotopy.LDAModel`` (collapsed Gibbs sampling in C++), ``tomotopy_iterations``
     sweeps on ``tomotopy_workers`` threads; ``components`` is the final sample's word
@@ -119,23 +120,26 @@ def eta_array(eta: str | float | None, num_topics: int, vocab_size: int,
 def fit_gensim(corpus: list[list[tuple[int, int]]], dictionary: Any, params: Any,
                boosts: dict[tuple[int, int], float], gamma_threshold: float) -> EngineFit:
     """Fit gensim's ``LdaModel``; ``params`` is the :class:`TopicModel` (its constructor arguments)."""
-    from gensim.models import LdaModel
+    from gensim.models import LdaModel, LdaMulticore
 
-    lda = LdaModel(
-        corpus=corpus,
-        id2word=dictionary,
-        num_topics=params.num_topics,
-        random_state=params.seed,
-        passes=params.passes,
-        iterations=params.iterations,
-        alpha=params.alpha,
-        eta=eta_array(params.eta, params.num_topics, len(dictionary), boosts),
-        chunksize=params.chunksize,
-        update_every=1,
-        eval_every=None,
-        gamma_threshold=gamma_threshold,
-        dtype=np.float64,
-    )
+    common = {
+        "corpus": corpus,
+        "id2word": dictionary,
+        "num_topics": params.num_topics,
+        "random_state": params.seed,
+        "passes": params.passes,
+        "iterations": params.iterations,
+        "alpha": params.alpha,
+        "eta": eta_array(params.eta, params.num_topics, len(dictionary), boosts),
+        "chunksize": params.chunksize,
+        "eval_every": None,
+        "gamma_threshold": gamma_threshold,
+        "dtype": np.float64,
+    }
+    if params.gensim_workers > 1:  # parallel E-steps in worker processes; not bit-reproducible
+        lda = LdaMulticore(workers=params.gensim_workers, **common)
+    else:
+        lda = LdaModel(update_every=1, **common)
     return EngineFit(components=np.asarray(lda.state.get_lambda(), dtype=np.float64),
                      alpha=np.asarray(lda.alpha, dtype=np.float64),
                      eta=np.asarray(lda.eta, dtype=np.float64), native=lda)

@@ -85,6 +85,7 @@ _PARAM_RULES: dict[str, tuple[Any, str]] = {
     "engine": (lambda v: v in engines.ENGINES, " or ".join(repr(e) for e in engines.ENGINES)),
     "tomotopy_iterations": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
     "tomotopy_workers": (lambda v: _is_int(v) and v >= 0, "an integer >= 0 (0: all cores)"),
+    "gensim_workers": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
     "seed_words": (lambda v: not isinstance(v, str) and all(
         not isinstance(ws, str) and all(isinstance(w, str) for w in ws) for ws in v), "a list of lists of strings"),
     "seed_weight": (lambda v: _is_real(v) and v > 0, "a positive number"),
@@ -151,6 +152,10 @@ class TopicModel(TransformerMixin, BaseEstimator):
         Gibbs sampling iterations and threads of the tomotopy engine. A fixed number of
         workers gives the same model on any machine (tomotopy partitions the work the same
         way); a different number gives a different one; 0 means all cores.
+    gensim_workers : int
+        1: gensim's ``LdaModel`` (bit-reproducible); more: ``LdaMulticore`` with that many
+        worker processes, faster on more cores but not bit-reproducible, and unable to learn
+        ``alpha``/``eta`` (``'auto'`` is refused).
     seed_words : list of list of str
         Words of topic ``i`` in entry ``i`` (at most ``num_topics`` entries), anchored by a
         larger topic-word prior; words not in the vocabulary are skipped and listed in
@@ -202,6 +207,7 @@ class TopicModel(TransformerMixin, BaseEstimator):
         engine: str = "tomotopy",
         tomotopy_iterations: int = 300,
         tomotopy_workers: int = 2,
+        gensim_workers: int = 1,
         seed_words: Sequence[Sequence[str]] = (),
         seed_weight: float = 1.0,
         phrases: bool = False,
@@ -225,6 +231,7 @@ class TopicModel(TransformerMixin, BaseEstimator):
         self.engine = engine
         self.tomotopy_iterations = tomotopy_iterations
         self.tomotopy_workers = tomotopy_workers
+        self.gensim_workers = gensim_workers
         self.seed_words = seed_words
         self.seed_weight = seed_weight
         self.phrases = phrases
@@ -245,6 +252,9 @@ class TopicModel(TransformerMixin, BaseEstimator):
         if len(self.seed_words) > self.num_topics:
             raise ValueError(f"TopicModel: seed_words must have at most num_topics ({self.num_topics}) lists, "
                              f"got {len(self.seed_words)}")
+        if self.engine == "gensim" and self.gensim_workers > 1 and "auto" in (self.alpha, self.eta):
+            raise ValueError("TopicModel: gensim_workers > 1 (LdaMulticore) cannot learn alpha or eta ('auto'), "
+                             f"got alpha={self.alpha!r}, eta={self.eta!r}")
         if self.eta == "auto" and (self.engine == "tomotopy" or any(self.seed_words)):
             raise ValueError("TopicModel: eta='auto' works only with engine 'gensim' and no seed_words, "
                              f"got engine {self.engine!r} and {sum(map(len, self.seed_words))} seed words")

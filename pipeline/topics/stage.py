@@ -58,6 +58,7 @@ def model_from_config(settings: TopicsConfig) -> TopicModel:
         engine=settings.engine,
         tomotopy_iterations=settings.tomotopy_iterations,
         tomotopy_workers=settings.tomotopy_workers,
+        gensim_workers=settings.gensim_workers,
         seed_words=[list(ws) for ws in settings.seed_words],
         phrases=settings.phrases,
         lemmatize=settings.lemmatize,
