@@ -276,6 +276,8 @@ class StanceConfig(_Section):
     class_weight: Literal["balanced"] | None = "balanced"
     calibration: Literal["auto", "sigmoid", "isotonic", "none"] = "auto"
     calibration_folds: int = Field(3, ge=2, le=10)
+    target_features: bool = False
+    per_target: bool = False
     batch_size: int = Field(2000, ge=1)
     targets: list[TargetConfig] = Field(default_factory=lambda: list(DEFAULT_TARGETS), min_length=1)
 

@@ -32,6 +32,8 @@ PARAM_RULES: dict[str, tuple[Any, str]] = {
     "calibration": (lambda v: v in ("auto", "sigmoid", "isotonic", "none"), "'auto', 'sigmoid', 'isotonic' or 'none'"),
     "calibration_folds": (lambda v: _is_int(v) and v >= 2, "an integer >= 2"),
     "random_state": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+    "target_features": (lambda v: isinstance(v, bool), "True or False"),
+    "per_target": (lambda v: isinstance(v, bool), "True or False"),
 }
 
 

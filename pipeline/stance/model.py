@@ -50,7 +50,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..artifacts import META_FILE, check_artifact, save_artifact
 from ..config import DEFAULT_TARGETS
 from ..errors import ArtifactError
-from .features import ContextAnalyzer, TargetView, target_view
+from .features import ContextAnalyzer, TargetView, TokenizedText, target_view
 from .inputs import as_pairs, check_params
 from .targets import all_mentions, compile_targets, target_spec
 
@@ -65,6 +65,8 @@ FORMAT_VERSION = 2
 PICKLE_FORMAT_VERSIONS = (1,)
 LIBRARIES = ("scikit-learn", "numpy", "skops")
 MODEL_FILE = "model.skops"
+#: pairs featurised and scored at once by ``predict_proba``; results do not depend on it
+_PREDICT_BATCH = 8192
 
 #: The types ``model.skops`` may hold beyond those skops trusts by default (builtin
 #: containers and scalars, numpy arrays, dtypes and scalars, scikit-learn's public
@@ -160,6 +162,8 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         calibration: str = "auto",
         calibration_folds: int = 3,
         random_state: int = 42,
+        target_features: bool = False,
+        per_target: bool = False,
     ) -> None:
         self.targets = targets
         self.window = window
@@ -170,6 +174,8 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         self.calibration = calibration
         self.calibration_folds = calibration_folds
         self.random_state = random_state
+        self.target_features = target_features
+        self.per_target = per_target
 
     # ------------------------------------------------------------------ fitting
 
@@ -205,32 +211,46 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         self.target_names_ = [s["name"] for s in specs]
         self.matchers_ = list(compile_targets(specs).values())
         views = self._views(texts, names)
+        smallest = int(counts.min())
+        if self.calibration not in ("auto", "none") and smallest < self.calibration_folds:
+            raise ValueError(f"calibration={self.calibration!r} with calibration_folds={self.calibration_folds} needs "
+                             f"at least {self.calibration_folds} examples of every label; the rarest has {smallest}")
+        self.vectorizer_, self.classifier_, self.calibration_ = self._fit_one(views, labels)
+        self.classes_ = np.asarray(self.classifier_.classes_, dtype=object)
+        # one model per target (``per_target``) where the target has every label at least
+        # ``calibration_folds`` times; other targets use the joint model above
+        self.target_models_: dict[str, tuple[Any, Any]] = {}
+        if self.per_target:
+            name_array = np.asarray(names, dtype=object)
+            for name in self.target_names_:
+                rows = np.flatnonzero(name_array == name)
+                present, counts_t = np.unique(labels[rows], return_counts=True)
+                if len(present) == len(self.classes_) and int(counts_t.min()) >= self.calibration_folds:
+                    vectorizer, classifier, _ = self._fit_one([views[i] for i in rows], labels[rows])
+                    self.target_models_[name] = (vectorizer, classifier)
+        self.n_training_ = len(texts)
+        return self
 
-        self.vectorizer_ = TfidfVectorizer(analyzer=ContextAnalyzer(tuple(self.ngram_range)), min_df=self.min_df,
-                                           sublinear_tf=True, dtype=np.float64)
-        features = self.vectorizer_.fit_transform(views)
+    def _fit_one(self, views: Sequence[TargetView], labels: np.ndarray) -> tuple[Any, Any, str]:
+        """Fit one vectorizer + (calibrated) logistic regression; returns them and the calibration used."""
+        vectorizer = TfidfVectorizer(analyzer=ContextAnalyzer(tuple(self.ngram_range), self.target_features),
+                                     min_df=self.min_df, sublinear_tf=True, dtype=np.float64)
+        features = vectorizer.fit_transform(views)
         # newton-cg: exact and, on wide sparse TF-IDF matrices, an order of magnitude faster
         # here than lbfgs (same optimum, different path)
         base = LogisticRegression(C=self.C, class_weight=self.class_weight, solver="newton-cg", max_iter=1000,
                                   random_state=self.random_state)
         method = self.calibration
-        smallest = int(counts.min())
-        if method == "auto":
+        smallest = int(np.unique(labels, return_counts=True)[1].min())
+        if method == "auto" or (method != "none" and smallest < self.calibration_folds):
             method = "sigmoid" if smallest >= 2 * self.calibration_folds else "none"
-        elif method != "none" and smallest < self.calibration_folds:
-            raise ValueError(f"calibration={method!r} with calibration_folds={self.calibration_folds} needs at least "
-                             f"{self.calibration_folds} examples of every label; the rarest has {smallest}")
         if method == "none":
             classifier: Any = base
         else:
             folds = StratifiedKFold(n_splits=self.calibration_folds, shuffle=True, random_state=self.random_state)
             classifier = CalibratedClassifierCV(base, method=method, cv=folds)
         classifier.fit(features, labels)
-        self.classifier_ = classifier
-        self.calibration_ = method
-        self.classes_ = np.asarray(classifier.classes_, dtype=object)
-        self.n_training_ = len(texts)
-        return self
+        return vectorizer, classifier, method
 
     # ------------------------------------------------------------------ persistence
 
@@ -258,18 +278,29 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
     def _views(self, texts: Sequence[str], names: Sequence[str]) -> list[TargetView]:
         self._check_targets(names)
         # mentions of all targets do not depend on the target asked about: find them once per text
-        found: dict[str, list[tuple[int, int, str]]] = {}
+        found: dict[str, TokenizedText] = {}
         views = []
         for text, name in zip(texts, names, strict=True):
-            if text not in found:
-                found[text] = all_mentions(text, self.matchers_)
-            views.append(target_view(text, name, self.matchers_, self.window, found[text]))
+            tokenized = found.get(text)
+            if tokenized is None:
+                tokenized = found[text] = TokenizedText.of(text, all_mentions(text, self.matchers_))
+            views.append(tokenized.view(name, self.window))
         return views
 
     def _proba(self, views: Sequence[TargetView]) -> np.ndarray:
         if not views:
             return np.zeros((0, len(self.classes_)))
-        return self.classifier_.predict_proba(self.vectorizer_.transform(views))
+        models = getattr(self, "target_models_", {})
+        if not models:
+            return self.classifier_.predict_proba(self.vectorizer_.transform(views))
+        out = np.empty((len(views), len(self.classes_)), dtype=np.float64)
+        by_model: dict[str | None, list[int]] = {}
+        for i, view in enumerate(views):
+            by_model.setdefault(view.target if view.target in models else None, []).append(i)
+        for name, rows in by_model.items():
+            vectorizer, classifier = models[name] if name is not None else (self.vectorizer_, self.classifier_)
+            out[rows] = classifier.predict_proba(vectorizer.transform([views[i] for i in rows]))
+        return out
 
     def predict_proba(self, X: Any, targets: Sequence[str] | None = None) -> np.ndarray:
         """Class probabilities, shape ``(n, len(classes_))``, columns in ``classes_`` order.
@@ -278,7 +309,12 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         see :meth:`analyze` for the ``none`` label.
         """
         check_is_fitted(self, "classifier_")
-        return self._proba(self._views(*as_pairs(X, targets)))
+        texts, names = as_pairs(X, targets)
+        if len(texts) <= _PREDICT_BATCH:
+            return self._proba(self._views(texts, names))
+        # in batches, so memory stays bounded however many pairs are asked for
+        return np.vstack([self._proba(self._views(texts[i:i + _PREDICT_BATCH], names[i:i + _PREDICT_BATCH]))
+                          for i in range(0, len(texts), _PREDICT_BATCH)])
 
     def predict(self, X: Any, targets: Sequence[str] | None = None) -> np.ndarray:
         """The most probable label of each pair (one of ``classes_``)."""

@@ -49,6 +49,8 @@ def build_model(settings: StanceConfig) -> StanceClassifier:
         calibration=settings.calibration,
         calibration_folds=settings.calibration_folds,
         random_state=settings.seed,
+        target_features=settings.target_features,
+        per_target=settings.per_target,
     )
 
 
