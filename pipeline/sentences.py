@@ -21,8 +21,31 @@ ABBREVIATIONS = frozenset({
     "u.s", "u.k", "u.n", "e.u", "e.g", "i.e", "a.m", "p.m", "h.e",
 })  # fmt: skip
 _WORD_BEFORE = re.compile(r"([\w.]+)[.!?…]*[\"'”’»)\]]*\s*$")
+#: characters that can make up a ``_WORD_BEFORE`` match ending at a full stop
+_WORD_RUN = re.compile(r"[\w.!?…]*")
+#: characters before a full stop that ``_WORD_BEFORE`` looks at, first the fewest, unless the word is longer
+_TAILS = (16, 64)
 
 Span = tuple[int, int]
+
+
+def _word_before(text: str, start: int, stop: int) -> re.Match[str] | None:
+    """``_WORD_BEFORE.search(text[start:stop])`` where ``text[stop - 1]`` is a full stop, reading only the tail.
+
+    Ending at the full stop, a match can only hold word characters and ``.!?…``, so it lies
+    in the run of those characters that ends the slice. If the last ``tail`` characters are
+    not all in that run, the run, and every match, starts within them, and the search at
+    every earlier position fails; otherwise the run may reach further back, and a longer
+    tail, in the end the whole slice, is searched. The pattern has no lookbehind or ``^``, so
+    searching ``text`` between ``pos`` and ``endpos`` is searching the slice.
+    """
+    for tail in _TAILS:
+        pos = stop - tail
+        if pos <= start:
+            break
+        if not _WORD_RUN.fullmatch(text, pos, stop):
+            return _WORD_BEFORE.search(text, pos, stop)
+    return _WORD_BEFORE.search(text, start, stop)
 
 
 def sentence_spans(text: str, newlines: bool = False) -> list[Span]:
@@ -41,7 +64,7 @@ def sentence_spans(text: str, newlines: bool = False) -> list[Span]:
     start = 0
     for match in pattern.finditer(text):
         if text[match.start()] == ".":
-            word = _WORD_BEFORE.search(text[start : match.start() + 1])
+            word = _word_before(text, start, match.start() + 1)
             if word is not None:
                 token = word.group(1).rstrip(".").lower()
                 if token in ABBREVIATIONS or (len(token) == 1 and token.isalpha()):

@@ -9,6 +9,11 @@ hyphen is not a word character, ``Russia's`` and ``anti-Russian`` mention Russia
 
 Curly apostrophes are read as straight ones (``People’s Republic of China``) without
 changing character offsets.
+
+:func:`all_mentions` straightens the apostrophes once per text and scans it once with a
+combined pattern (cached per tuple of matchers) that only finds the positions where some
+target matches; each target's own pattern then runs at those few positions, which gives
+exactly what every target's ``finditer`` would give.
 """
 
 from __future__ import annotations
@@ -24,6 +29,10 @@ from ..errors import ConfigError
 #: one-to-one replacements, so offsets in the normalised text are offsets in the original
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2032": "'"})
 _GLOBAL_FLAGS = re.compile(r"^\(\?([imsx]+)\)")
+#: the lookbehind that opens every pattern of :func:`compile_target`
+_WORD_START = r"(?<!\w)"
+#: constructs whose meaning depends on group numbers, which change when patterns are combined
+_GROUP_NUMBERS = re.compile(r"\\[1-9]|\(\?\(")
 
 Span = tuple[int, int]
 
@@ -39,11 +48,19 @@ class TargetMatcher:
         """Character spans ``(start, end)`` of every mention, left to right, not overlapping."""
         if not text:
             return []
-        return [m.span() for m in self.pattern.finditer(text.translate(_APOSTROPHES)) if m.end() > m.start()]
+        return [m.span() for m in self.pattern.finditer(_straighten(text)) if m.end() > m.start()]
 
     def mentions(self, text: str) -> bool:
         """Whether ``text`` mentions the target at all."""
-        return bool(text) and self.pattern.search(text.translate(_APOSTROPHES)) is not None
+        return bool(text) and self.pattern.search(_straighten(text)) is not None
+
+
+def _straighten(text: str) -> str:
+    """``text`` with curly apostrophes made straight (same length, same offsets)."""
+    # every character replaced is non-ASCII, and ``isascii`` costs nothing
+    if text.isascii() or not ("\u2019" in text or "\u2018" in text or "\u02bc" in text or "\u2032" in text):
+        return text
+    return text.translate(_APOSTROPHES)
 
 
 def target_spec(target: TargetConfig | Mapping[str, Any]) -> dict[str, Any]:
@@ -116,14 +133,120 @@ def find_mentions(text: str, target: TargetConfig | Mapping[str, Any] | TargetMa
     return matcher.find_mentions(text)
 
 
+def _starts_at_word_start(pattern: re.Pattern[str]) -> bool:
+    """Whether every match of ``pattern`` must pass its leading ``(?<!\\w)``.
+
+    True when the pattern's text opens with that lookbehind and it parses as a
+    concatenation whose first item is the lookbehind (not, for instance, as
+    ``(?<!\\w)a|b``, where it only guards the first alternative).
+    """
+    if not pattern.pattern.startswith(_WORD_START):
+        return False
+    try:
+        from re import _constants, _parser  # the parser of the standard library (Python 3.11+)
+
+        data = _parser.parse(pattern.pattern, pattern.flags).data
+        return bool(data) and data[0][0] is _constants.ASSERT_NOT and data[0][1][0] == -1
+    except Exception:  # any surprise: do without the shortcut
+        return False
+
+
+def _candidate_pattern(matchers: Sequence[TargetMatcher]) -> re.Pattern[str] | None:
+    """One pattern matching (empty) exactly where at least one of ``matchers`` matches, if possible.
+
+    ``None`` when the patterns cannot be combined safely: flags other than the default
+    (including global inline flags), numbered back-references or conditionals (group
+    numbers shift when combined), or a combination that does not compile (e.g. the same
+    group name twice).
+    """
+    if not matchers:
+        return None
+    for m in matchers:
+        if m.pattern.flags != re.UNICODE or _GROUP_NUMBERS.search(m.pattern.pattern):
+            return None
+    # a lookbehind shared by all patterns is checked once, before the alternatives
+    shared = all(_starts_at_word_start(m.pattern) for m in matchers)
+    skip = len(_WORD_START) if shared else 0
+    body = "|".join(f"(?:{m.pattern.pattern[skip:]})" for m in matchers)
+    try:
+        return re.compile(f"{_WORD_START if shared else ''}(?={body})")
+    except (re.error, RecursionError, OverflowError):
+        return None
+
+
+class _Combined:
+    """The matchers of one ``all_mentions`` call and their combined candidate pattern."""
+
+    __slots__ = ("candidates", "matchers", "names", "patterns")
+
+    def __init__(self, matchers: tuple[TargetMatcher, ...]) -> None:
+        self.matchers = matchers  # kept alive, so the ids in the cache key stay theirs
+        self.patterns = [m.pattern for m in matchers]
+        self.names = [m.name for m in matchers]
+        self.candidates = _candidate_pattern(matchers)
+
+
+#: combined patterns by the ids of the matchers (a list is accepted, and hashing ids is cheap)
+_COMBINED: dict[tuple[int, ...], _Combined] = {}
+_COMBINED_MAX = 64
+
+
+def _combined(matchers: Sequence[TargetMatcher]) -> _Combined:
+    key = tuple(map(id, matchers))
+    combined = _COMBINED.get(key)
+    if combined is None:
+        if len(_COMBINED) >= _COMBINED_MAX:
+            _COMBINED.clear()
+        combined = _COMBINED[key] = _Combined(tuple(matchers))
+    return combined
+
+
+def _each_target(text: str, combined: _Combined) -> list[tuple[int, int, str]]:
+    """Every target's ``find_mentions`` on the straightened ``text``, one target after another."""
+    return [(m.start(), m.end(), name) for pattern, name in zip(combined.patterns, combined.names, strict=True)
+            for m in pattern.finditer(text) if m.end() > m.start()]
+
+
+def _at_candidates(text: str, combined: _Combined) -> list[tuple[int, int, str]] | None:
+    """What :func:`_each_target` gives, found from the candidate positions; ``None`` on an empty match.
+
+    Each target's ``finditer`` takes, from the end of its previous match, the leftmost
+    position where its pattern matches. Every such position is a candidate, so trying the
+    pattern at the candidates from that end on, in order, finds the same matches (listed by
+    start, then in the order of the targets, which the stable sort after it does not mind).
+    """
+    assert combined.candidates is not None
+    patterns, names = combined.patterns, combined.names
+    resume = [0] * len(patterns)
+    found = []
+    for candidate in combined.candidates.finditer(text):
+        start = candidate.start()
+        for i, pattern in enumerate(patterns):
+            if start >= resume[i]:
+                match = pattern.match(text, start)
+                if match is not None:
+                    end = match.end()
+                    if end == start:  # after an empty match finditer has rules of its own: let it run
+                        return None
+                    found.append((start, end, names[i]))
+                    resume[i] = end
+    return found
+
+
 def all_mentions(text: str, matchers: Sequence[TargetMatcher]) -> list[tuple[int, int, str]]:
     """Mentions of every target as ``(start, end, name)``, sorted and without overlaps.
 
     Where mentions of different targets overlap, the earlier one wins and, at the same
-    start, the longer one.
+    start, the longer one (at the same start and length, the target listed first).
     """
-    found = [(s, e, m.name) for m in matchers for s, e in m.find_mentions(text)]
-    found.sort(key=lambda item: (item[0], -(item[1] - item[0])))
+    if not text or not matchers:
+        return []
+    combined = _combined(matchers)
+    text = _straighten(text)
+    found = None if combined.candidates is None else _at_candidates(text, combined)
+    if found is None:
+        found = _each_target(text, combined)
+    found.sort(key=lambda item: (item[0], item[0] - item[1]))
     kept: list[tuple[int, int, str]] = []
     last_end = -1
     for start, end, name in found:
