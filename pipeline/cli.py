@@ -46,7 +46,33 @@ def build_parser() -> argparse.ArgumentParser:
             help="override a dotted config key, e.g. --set topics.num_topics=20 (repeatable)",
         )
         p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    exp = sub.add_parser(
+        "exp",
+        help="run one DVC experiment per override file (configs/experiments/*.yaml)",
+        description="Validate each override file against the base config, then run "
+        "`dvc exp run -n STEM -S KEY=VALUE ...` for it; `dvc exp show` compares them.",
+    )
+    exp.add_argument("files", nargs="+", metavar="FILE", help="override YAML file(s), e.g. configs/experiments/more_topics.yaml")
+    exp.add_argument("--config", default=str(DEFAULT_CONFIG), help="base config DVC tracks (default: %(default)s)")
+    exp.add_argument("--name", help="experiment name (one file only; default: the file's stem)")
+    exp.add_argument("--keep", action="store_true", help="leave the (last) experiment's config and outputs in the work tree")
+    exp.add_argument("-f", "--force", action="store_true", help="overwrite an experiment of the same name (dvc exp run -f)")
+    exp.add_argument("--dry-run", action="store_true", help="validate and print the dvc commands without running them")
+    exp.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return parser
+
+
+def run_exp(args: argparse.Namespace) -> None:
+    """The ``exp`` verb (see :mod:`pipeline.experiments`)."""
+    import shlex
+
+    from .experiments import run_experiments
+
+    commands = run_experiments(args.files, base=args.config, name=args.name, keep=args.keep,
+                               force=args.force, dry_run=args.dry_run)
+    if args.dry_run:
+        for cmd in commands:
+            print(shlex.join(["dvc", *cmd[3:]]))
 
 
 def run_stage(stage: str, config: Config) -> None:
@@ -63,8 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
     try:
-        config = load_config(args.config, args.overrides)
-        run_stage(args.stage, config)
+        if args.stage == "exp":
+            run_exp(args)
+        else:
+            run_stage(args.stage, load_config(args.config, args.overrides))
     except PipelineError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2

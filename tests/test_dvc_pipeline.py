@@ -1,5 +1,7 @@
 """End to end: the DVC pipeline in a fresh copy of the repository."""
 
+import csv
+import io
 import os
 import shutil
 import subprocess
@@ -81,3 +83,22 @@ def test_typo_in_config_fails_the_run(repo):
         assert "topics.num_topcs: unknown key" in proc.stdout + proc.stderr
     finally:
         config.write_text(original)
+
+
+def test_experiment_from_override_file(repo):
+    config = repo / "configs" / "default.yaml"
+    original = config.read_bytes()
+    proc = sh(sys.executable, "-m", "pipeline", "exp", "configs/experiments/more_topics.yaml", cwd=repo)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert config.read_bytes() == original  # the work tree is back at the baseline
+    shown = sh("dvc", "exp", "show", "--csv", "--no-pager", cwd=repo)
+    assert shown.returncode == 0, shown.stderr
+    rows = list(csv.DictReader(io.StringIO(shown.stdout)))
+    by_name = {row["Experiment"]: row for row in rows if row["Experiment"]}
+    assert "more_topics" in by_name, shown.stdout
+    num_topics = [k for k in rows[0] if k.endswith("topics.num_topics")][0]
+    assert by_name["more_topics"][num_topics] == "12"
+    assert {row[num_topics] for row in rows if not row["Experiment"]} == {"8"}  # the baseline beside it
+    assert any(k.endswith("c_npmi") for k in rows[0])  # metrics side by side
+    assert "changed" not in sh("dvc", "status", cwd=repo).stdout
+
