@@ -213,12 +213,12 @@ class TargetConfig(_Section):
     aliases: list[str] = Field(min_length=1)
     case_sensitive_aliases: list[str] = Field(default_factory=list)
 
-    @field_validator("aliases")
+    @field_validator("aliases", "case_sensitive_aliases")
     @classmethod
-    def _aliases_not_blank(cls, aliases: list[str]) -> list[str]:
+    def _aliases_valid(cls, aliases: list[str]) -> list[str]:
         if any(not a.strip() for a in aliases):
             raise ValueError("aliases must not be blank")
-        return aliases
+        return _check_patterns(aliases)
 
 
 DEFAULT_TARGETS = [

@@ -220,7 +220,7 @@ def _iter_csv(path: Path, cfg: ChunkConfig) -> Iterator[Document]:
     encoding = _detect_stream_encoding(path, cfg.encoding_fallback)
     with _open_binary(path) as raw:
         stream = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
-        reader = csv.reader(stream)
+        reader = csv.reader(stream, strict=True)  # an unterminated quote is an error, not a field to EOF
         try:
             header = next(reader, None)
             if header is None:
