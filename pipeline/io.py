@@ -18,15 +18,39 @@ from typing import Any
 from .errors import InputError
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Delete ``.NAME.PID.*.tmp`` files beside ``path`` left by a killed writer (its PID is gone)."""
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        parts = tmp.name[len(path.name) + 2:].split(".")
+        if parts and parts[0].isdigit() and not _pid_alive(int(parts[0])):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
 @contextlib.contextmanager
 def atomic_path(path: Path | str) -> Iterator[Path]:
-    """Yield a temporary path that replaces ``path`` only if the block succeeds."""
+    """Yield a temporary path that replaces ``path`` only if the block succeeds.
+
+    The temporary file sits beside ``path`` as ``.NAME.PID.XXXX.tmp``: no stage reads it, and a
+    later write of the same file deletes it if the process that made it was killed.
+    """
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"{path.parent}: cannot create output directory: {exc.strerror}") from None
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    _remove_stale_temporaries(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -38,6 +62,59 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+#: Free space kept in reserve beyond a stage's own estimate.
+DISK_RESERVE_BYTES = 64 << 20
+
+
+def ensure_free_space(path: Path | str, needed_bytes: int, what: str) -> None:
+    """Refuse to start writing ``path`` when its file system has less than ``needed_bytes`` free.
+
+    Parameters
+    ----------
+    path : path-like
+        An output file (its nearest existing parent directory is checked).
+    needed_bytes : int
+        The stage's estimate of what it will write there (a small reserve is added).
+    what : str
+        The stage and output, for the message (e.g. ``"chunk.output"``).
+
+    Raises
+    ------
+    InputError
+        When there is not enough space; the message says how much is needed and how much is free.
+    """
+    import shutil
+
+    directory = Path(path).absolute().parent
+    while not directory.exists() and directory != directory.parent:
+        directory = directory.parent
+    free = shutil.disk_usage(directory).free
+    needed = int(needed_bytes) + DISK_RESERVE_BYTES
+    if free < needed:
+        raise InputError(
+            f"{path}: not enough disk space for {what}: about {_size(needed)} needed, {_size(free)} free "
+            f"on {directory}; free some space or point {what} to another disk"
+        )
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TB"  # pragma: no cover
+
+
+def path_bytes(path: Path | str) -> int:
+    """Size of a file, or of every file under a folder (0 when missing)."""
+    path = Path(path)
+    if path.is_file():
+        return path.stat().st_size
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return 0
 
 
 def write_text(path: Path | str, text: str) -> None:

@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from ..config import ChunkConfig, Config
 from ..errors import InputError
-from ..io import read_json, write_json, write_parquet
+from ..io import ensure_free_space, path_bytes, read_json, write_json, write_parquet
 from ..logs import progress
 from .dedup import find_near_duplicates
 from .readers import Document, iter_documents
@@ -181,6 +181,9 @@ def main(config: Config) -> None:
     """Run the ``chunk`` stage: read ``chunk.input``, write ``chunk.output`` and ``chunk.manifest``."""
     cfg = config.chunk
     started = time.monotonic()
+    # The Parquet table (zstd) is smaller than the text it holds; gzip inputs expand about 4x.
+    size = path_bytes(cfg.input)
+    ensure_free_space(cfg.output, size * (4 if str(cfg.input).endswith(".gz") else 1), "chunk.output")
     docs = iter_documents(cfg)
     table, manifest = chunk_documents(docs, cfg)
     counts = manifest["counts"]

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..config import Config, TopicsConfig
 from ..errors import DataError, InputError
-from ..io import ParquetBatchWriter, sha256_file, write_json, write_parquet
+from ..io import ParquetBatchWriter, ensure_free_space, path_bytes, sha256_file, write_json, write_parquet
 from ..logs import progress
 from . import engines, quality
 from .corpus import ParagraphSource, TokenCorpus, build_corpus, duplicate_flags, temporary_directory
@@ -280,6 +280,8 @@ def main(config: Config) -> None:
     """Run the stage: ``topics.input`` -> ``topics.model``, ``.output``, ``.table``, ``.metrics``."""
     settings = config.topics
     source = open_paragraphs(settings.input)
+    # The paragraph-topic table and the temporary token-id file each take about the paragraph table's size.
+    ensure_free_space(settings.output, 2 * path_bytes(settings.input), "topics.output")
     with temporary_directory() as workdir, ParquetBatchWriter(settings.output) as sink:
         try:
             result = run_topics(source, settings, sink=sink, workdir=Path(workdir))
