@@ -393,3 +393,32 @@ def test_lemmatize_and_multiword_stopwords() -> None:
     assert pre.tokenize("Countries negotiated treaties") == ["country", "negotiate", "treaty"]
     assert Preprocessor.from_dict(pre.to_dict()).lemmatize is True
     assert "general_assembly" in default_stopwords(["General  Assembly"])
+
+
+class _Hostile:
+    """Unpickling it creates a file: the proof that a pickle ran."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+def test_hostile_pickle_in_npy_never_runs_even_with_matching_hash(fitted: tuple[Config, pd.DataFrame],
+                                                                    tmp_path: Path) -> None:
+    """An attacker who also rewrites meta.json's hashes still cannot make loading unpickle anything."""
+    import hashlib
+    import shutil
+
+    config, _ = fitted
+    copy = tmp_path / "topics"
+    shutil.copytree(config.topics.model, copy)
+    marker = tmp_path / "pwned"
+    np.save(copy / "components.npy", np.array([_Hostile(marker)], dtype=object), allow_pickle=True)
+    meta = json.loads((copy / "meta.json").read_text())
+    meta["files"]["components.npy"] = hashlib.sha256((copy / "components.npy").read_bytes()).hexdigest()
+    (copy / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(ArtifactError):
+        load_topics(copy)
+    assert not marker.exists()
