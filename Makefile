@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean
+.PHONY: install browser run test lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,19 @@ run: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
 	@echo "Report: $$(pwd)/$$($(BIN)/python -c 'from pipeline.config import load_config; print(load_config().report.output)')"
 
-test: install
+# Headless Chromium for tests/test_report_browser.py. Installed with apt-get when missing and we are root;
+# when that is not possible the target only says so and that one test is skipped.
+browser:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing chromium and chromium-driver for the browser test..."; \
+		{ DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
+		  { apt-get update -q >/dev/null 2>&1 && \
+		    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null 2>&1; }; } || \
+		echo "Could not install chromium; the browser test will be skipped."; \
+	else echo "chromium/chromedriver not found and apt-get is not usable here; the browser test will be skipped."; fi
+
+test: install browser
 	$(BIN)/python -m pytest
 
 lint: install

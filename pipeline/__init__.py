@@ -4,21 +4,35 @@ Downstream code loads the saved models::
 
     import pipeline
     bundle = pipeline.load("models")
-    bundle.topics(["NATO expansion ignored our warnings."])
+    bundle.topics(["NATO expansion ignored our warnings."])        # (1, K), rows sum to 1
+    bundle.stance(["NATO expansion ignored our warnings."], ["NATO"])
+    bundle.analyze(["NATO expansion ignored our warnings."])       # DataFrame: topic + stance per target
+    bundle.meta                                                    # meta.json of each model
+
+``pipeline.load_topics(path)`` and ``pipeline.load_stance(path)`` load one model. Every
+loader checks the model directory's ``meta.json`` first (see :mod:`pipeline.artifacts`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from .errors import ArtifactError, ConfigError, DataError, InputError, PipelineError
+from .errors import ArtifactError, ConfigError, DataError, InputError, PipelineError, VersionWarning
+
+if TYPE_CHECKING:
+    from .bundle import Bundle
+    from .stance.model import StanceClassifier
+    from .topics.model import TopicModel
 
 __all__ = [
     "ArtifactError",
+    "Bundle",
     "ConfigError",
     "DataError",
     "InputError",
     "PipelineError",
+    "VersionWarning",
     "load",
     "load_stance",
     "load_topics",
@@ -27,22 +41,125 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def load_topics(path: Any = "models/topics") -> Any:
-    """Load a topic model directory (see :func:`pipeline.topics.load_topics`)."""
-    from .topics import load_topics as _load
+def __getattr__(name: str) -> Any:
+    # the Bundle class without importing numpy and the models on ``import pipeline``
+    if name == "Bundle":
+        from .bundle import Bundle
+
+        return Bundle
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def load_topics(path: Path | str = "models/topics") -> TopicModel:
+    """Load a topic model directory written by the ``topics`` stage.
+
+    Parameters
+    ----------
+    path : path-like, default "models/topics"
+        The model directory.
+
+    Returns
+    -------
+    TopicModel
+        A fitted model with ``.num_topics``, ``.top_words(k, n=10)`` and
+        ``.transform(texts)`` (array ``(n_texts, K)``, rows sum to 1).
+
+    Raises
+    ------
+    ArtifactError
+        If the directory is missing, corrupted or tampered with, of another kind, of a
+        format version this package does not read (the message says how to rebuild it),
+        or malformed. See :func:`pipeline.topics.load_topics`.
+
+    Warns
+    -----
+    VersionWarning
+        When the model was built with other library versions than those installed.
+
+    Examples
+    --------
+    >>> import pipeline
+    >>> model = pipeline.load_topics("models/topics")  # doctest: +SKIP
+    >>> model.top_words(0, n=3)  # doctest: +SKIP
+    [('security', 0.021), ('nuclear', 0.015), ('weapons', 0.012)]
+    """
+    from .topics.model import load_topics as _load
 
     return _load(path)
 
 
-def load_stance(path: Any = "models/stance") -> Any:
-    """Load a stance model directory (see :func:`pipeline.stance.model.load_stance`)."""
+def load_stance(path: Path | str = "models/stance") -> StanceClassifier:
+    """Load a stance model directory written by the ``train_stance`` stage.
+
+    Parameters
+    ----------
+    path : path-like, default "models/stance"
+        The model directory.
+
+    Returns
+    -------
+    StanceClassifier
+        A fitted classifier with ``.classes_``, ``.predict(texts, targets)`` and
+        ``.predict_proba(texts, targets)``.
+
+    Raises
+    ------
+    ArtifactError
+        If the directory is missing, corrupted or tampered with, of another kind, of a
+        format version this package does not read (a version-1 pickle directory must be
+        rebuilt; the message says how), or holds a type a stance model does not use.
+        See :func:`pipeline.stance.model.load_stance`.
+
+    Warns
+    -----
+    VersionWarning
+        When the model was built with other library versions than those installed.
+
+    Examples
+    --------
+    >>> import pipeline
+    >>> model = pipeline.load_stance("models/stance")  # doctest: +SKIP
+    >>> model.predict(["NATO ignored Russia's concerns."], ["NATO"])  # doctest: +SKIP
+    array(['against'], dtype=object)
+    """
     from .stance.model import load_stance as _load
 
     return _load(path)
 
 
-def load(models_dir: Any = "models") -> Any:
-    """Load the topic and stance models under ``models_dir`` as one bundle."""
+def load(models_dir: Path | str = "models") -> Bundle:
+    """Load the topic and stance models under ``models_dir`` as one :class:`Bundle`.
+
+    Parameters
+    ----------
+    models_dir : path-like, default "models"
+        A directory holding ``topics/`` and/or ``stance/``. Only these model
+        directories are read, so this works from any working directory with a copy of
+        ``models/``.
+
+    Returns
+    -------
+    Bundle
+        ``.topics(texts)``, ``.stance(texts, targets)``, ``.analyze(texts)``, ``.meta``,
+        ``.targets``; see :class:`pipeline.bundle.Bundle`.
+
+    Raises
+    ------
+    ArtifactError
+        If ``models_dir`` holds neither model directory, or one fails its checks.
+
+    Warns
+    -----
+    VersionWarning
+        When a model was built with other library versions than those installed.
+
+    Examples
+    --------
+    >>> import pipeline
+    >>> bundle = pipeline.load("models")  # doctest: +SKIP
+    >>> bundle.analyze(["NATO expansion ignored our warnings."]).shape  # doctest: +SKIP
+    (7, 11)
+    """
     from .bundle import load as _load
 
     return _load(models_dir)

@@ -278,6 +278,15 @@ class StanceConfig(_Section):
     calibration_folds: int = Field(3, ge=2, le=10)
     target_features: bool = False
     per_target: bool = False
+    lexicon: bool = True
+    negation: bool = False
+    char_ngram_min: int = Field(2, ge=1, le=10)
+    char_ngram_max: int = Field(0, ge=0, le=10)
+    char_scope: Literal["windows", "sentences", "doc"] = "windows"
+    block_weights: dict[Literal["doc", "sentences", "windows", "chars", "lexicon", "target"], float] = Field(
+        default_factory=dict)
+    social_tokens: bool = False
+    target_scope: Literal["sentences", "doc"] = "sentences"
     batch_size: int = Field(2000, ge=1)
     targets: list[TargetConfig] = Field(default_factory=lambda: list(DEFAULT_TARGETS), min_length=1)
 
@@ -289,6 +298,23 @@ class StanceConfig(_Section):
         if dupes:
             raise ValueError(f"target names must be unique, repeated: {', '.join(dupes)}")
         return targets
+
+    @field_validator("block_weights")
+    @classmethod
+    def _positive_weights(cls, weights: dict[str, float]) -> dict[str, float]:
+        bad = {k: w for k, w in weights.items() if not w > 0}
+        if bad:
+            raise ValueError(f"block weights must be > 0, got {bad}")
+        return weights
+
+    @field_validator("char_ngram_max")
+    @classmethod
+    def _char_range(cls, high: int, info: Any) -> int:
+        low = info.data.get("char_ngram_min")
+        if high and low is not None and low > high:
+            raise ValueError(f"char_ngram_min ({low}) must not exceed char_ngram_max ({high}); "
+                             f"char_ngram_max 0 turns character n-grams off")
+        return high
 
 
 class SweepConfig(_Section):
@@ -316,11 +342,39 @@ class PrevalenceConfig(_Section):
 
 
 class ReportConfig(_Section):
-    """Settings of the ``report`` stage."""
+    """Settings of the ``report`` stage.
+
+    ``time_columns`` and ``group_columns`` name paragraph-table metadata columns the report breaks
+    topics and stance down by when they are present (absent ones are noted, not errors);
+    ``plots`` is the directory of the CSV files declared as DVC plots.
+    """
 
     output: Path = Path("reports/report.html")
     metrics: Path = Path("metrics/report.json")
     examples_per_topic: int = Field(2, ge=0, le=20)
+    evidence_per_cell: int = Field(3, ge=0, le=50)
+    time_columns: list[str] = Field(default_factory=lambda: ["year", "date"])
+    group_columns: list[str] = Field(default_factory=lambda: ["country", "source"])
+    max_groups: int = Field(15, ge=1, le=200)
+    plots: Path = Path("plots/report")
+
+
+class ComputeConfig(_Section):
+    """How stages spread their work over the machine (shared by every stage that parallelises).
+
+    ``n_jobs`` follows joblib: ``1`` runs in the stage's own process, ``N`` uses ``N`` worker
+    processes, ``-1`` every core, ``-2`` every core but one. Results never depend on it. Room is
+    left here for how work is run (an ``engine`` such as ``local`` or ``dask``, its ``scheduler``).
+    """
+
+    n_jobs: int = Field(1, ge=-64, le=1024)
+
+    @field_validator("n_jobs")
+    @classmethod
+    def _not_zero(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("must not be 0 (1: no workers, N: N processes, -1: every core)")
+        return value
 
 
 class Config(_Section):
@@ -332,6 +386,7 @@ class Config(_Section):
     sweep: SweepConfig = SweepConfig()
     prevalence: PrevalenceConfig = PrevalenceConfig()
     report: ReportConfig = ReportConfig()
+    compute: ComputeConfig = ComputeConfig()
 
 
 # --------------------------------------------------------------------------- loading

@@ -24,3 +24,12 @@ class ArtifactError(PipelineError):
 
 class DataError(PipelineError):
     """A stage's input table does not hold what the stage needs."""
+
+
+class VersionWarning(UserWarning):
+    """A saved artifact was built with other library versions than those installed.
+
+    The artifact still loads, but its results may differ from those it gave when it was
+    built. Rebuild it (``dvc repro``) to match the environment, or turn the warning into
+    an error with ``warnings.simplefilter("error", pipeline.VersionWarning)``.
+    """

@@ -64,6 +64,32 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
             tmp_path.unlink()
 
 
+@contextlib.contextmanager
+def scratch_directory(path: Path | str) -> Iterator[Path]:
+    """Yield a temporary directory beside ``path`` for a stage's intermediate files; removed on exit.
+
+    It sits on the output's file system (not ``$TMPDIR``, which may be small or in memory) as
+    ``.NAME.PID.XXXX.scratch``; one left by a killed process (its PID is gone) is removed the
+    next time a scratch directory is made beside the same ``path``.
+    """
+    import shutil
+
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{path.parent}: cannot create output directory: {exc.strerror}") from None
+    for stale in path.parent.glob(f".{path.name}.*.scratch"):
+        parts = stale.name[len(path.name) + 2:].split(".")
+        if parts and parts[0].isdigit() and not _pid_alive(int(parts[0])):
+            shutil.rmtree(stale, ignore_errors=True)
+    directory = Path(tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".scratch", dir=path.parent))
+    try:
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 #: Free space kept in reserve beyond a stage's own estimate.
 DISK_RESERVE_BYTES = 64 << 20
 

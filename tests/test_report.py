@@ -15,22 +15,29 @@ import yaml
 
 from pipeline.config import Config, load_config
 from pipeline.errors import InputError
-from pipeline.report import main, truncate
+from pipeline.report import main, truncate, year_column
 
 REPO = Path(__file__).resolve().parents[1]
+IMG = re.compile(r'<img alt="[^"]+" src="data:image/png;base64,[A-Za-z0-9+/=]+">')
 LONG = "Sanctions were discussed at length. " * 30  # > 400 characters
 
 
-def write_inputs(tmp: Path, *, manifest: dict | None = None) -> Path:
-    """Paragraphs, manifest, topic outputs and stance table in ``tmp``; returns a config file."""
+def write_inputs(tmp: Path, *, manifest: dict | None = None, metadata: dict | None = None) -> Path:
+    """Paragraphs, manifest, topic outputs and stance table in ``tmp``; returns a config file.
+
+    ``metadata``: extra paragraph-table columns (one value per paragraph), by default a ``source``.
+    """
     paragraphs = pd.DataFrame({
         "doc_id": ["a", "a", "a", "b", "b", "c"],
         "para_id": [0, 1, 2, 0, 1, 0],
         "text": ["Trade and tariffs <script>alert(1)</script> dominate.", LONG, "Troops moved to the border.",
                  "Carbon emissions keep rising.", "Trade and tariffs dominate.", "Navy drills near the coast."],
         "duplicate_of": [None, None, None, None, "a:0", None],
-        "source": ["x.txt", "x.txt", "x.txt", "y.txt", "y.txt", "z.txt"],
     })
+    if metadata is None:
+        metadata = {"source": ["x.txt", "x.txt", "x.txt", "y.txt", "y.txt", "z.txt"]}
+    for name, values in metadata.items():
+        paragraphs[name] = values
     paragraphs["start"] = 0
     paragraphs["end"] = paragraphs["text"].str.len()
     paragraphs.to_parquet(tmp / "paragraphs.parquet")
@@ -73,7 +80,7 @@ def write_inputs(tmp: Path, *, manifest: dict | None = None) -> Path:
                    "metrics": str(tmp / "topics.json")},
         "stance": {"output": str(tmp / "stance.parquet"), "metrics": str(tmp / "stance.json")},
         "report": {"output": str(tmp / "reports" / "report.html"), "metrics": str(tmp / "metrics" / "report.json"),
-                   "examples_per_topic": 2},
+                   "plots": str(tmp / "plots"), "examples_per_topic": 2},
     }
     path = tmp / "config.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
@@ -89,7 +96,8 @@ def test_report_is_self_contained_html(config: Config) -> None:
     main(config)
     page = config.report.output.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
-    assert len(re.findall(r'<img alt="figure" src="data:image/png;base64,[A-Za-z0-9+/=]+">', page)) == 2
+    # prevalence, prevalence by source, stance by target, topic x target
+    assert len(IMG.findall(page)) == 4
     assert not re.search(r"(src|href)=\"(https?:)?//", page)
     assert "<script" not in page and "&lt;script&gt;" in page and "&lt;b&gt;we trust&lt;/b&gt;" in page
     for label in ("trade, tariff, market", "troops, border, navy", "carbon, climate, energy"):
@@ -118,6 +126,78 @@ def test_report_metrics(config: Config) -> None:
     assert metrics["num_topics"] == 3
     assert metrics["stance"] == {"favor": 1, "against": 2, "neutral": 1, "none": 2}
     assert metrics["stance_by_target"]["NATO"] == {"favor": 0, "against": 2, "neutral": 0, "none": 1}
+
+
+def test_report_metrics_shares_and_plot_data(config: Config) -> None:
+    main(config)
+    metrics = json.loads(config.report.metrics.read_text())
+    assert metrics["mentions"] == 4
+    # NATO: 2 against of 2 mentions; China: 1 favor, 1 neutral
+    assert metrics["stance_share_by_target"]["NATO"] == {"favor": 0.0, "against": 1.0, "neutral": 0.0,
+                                                         "net_against": 1.0}
+    assert metrics["stance_share_by_target"]["China"]["net_against"] == -0.5
+    assert metrics["stance_share_by_target"]["Russia"] == {"favor": None, "against": None, "neutral": None,
+                                                           "net_against": None}  # never mentioned
+    plots = config.report.plots
+    topics = pd.read_csv(plots / "topics.csv")
+    assert topics["label"].tolist() == ["0: trade, tariff, market", "1: troops, border, navy", "2: carbon, climate, energy"]
+    by_target = pd.read_csv(plots / "stance_by_target.csv").set_index("target")
+    assert by_target.loc["NATO", "against"] == 2 and by_target.loc["NATO", "net_against"] == 1.0
+    against = pd.read_csv(plots / "against_by_topic.csv")
+    # a:2 and c:0 are against NATO; both are dominated by topic 1
+    assert against[["topic", "target"]].values.tolist() == [["1: troops, border, navy", "NATO"]] * 2
+
+
+def test_topic_target_cells_link_to_their_evidence(config: Config) -> None:
+    main(config)
+    page = config.report.output.read_text(encoding="utf-8")
+    section = page[page.index('id="topic-target"'):page.index('id="evidence"')]
+    links = re.findall(r'href="#(ev-[^"]+)"', section)
+    assert links == ["ev-china-0", "ev-nato-1", "ev-china-2"]
+    for anchor in links:
+        assert f'id="{anchor}"' in page
+    nato = page[page.index('id="ev-nato-1"'):]
+    nato = nato[:nato.index("</tbody>")]
+    # against evidence first, by probability
+    assert nato.index("NATO drills are a provocation.") < nato.index("NATO troops threaten us.")
+    assert '<details open id="evidence-nato">' in page and "2 mentions &middot; 2 against" in page
+
+
+def test_report_without_metadata_says_so(tmp_path: Path) -> None:
+    config = load_config(write_inputs(tmp_path, metadata={}))
+    main(config)
+    page = config.report.output.read_text(encoding="utf-8")
+    assert page.count("has none of the metadata columns") == 2  # topics and stance sections
+    assert len(IMG.findall(page)) == 3 and "by year" not in page
+
+
+def test_report_with_year_and_country(tmp_path: Path) -> None:
+    config = load_config(write_inputs(tmp_path, metadata={
+        "year": [2014, 2014, 2014, 2015, 2015, 2016],
+        "country": ["RUS", "RUS", "RUS", "USA", "USA", "CHN"],
+    }))
+    main(config)
+    page = config.report.output.read_text(encoding="utf-8")
+    assert "has none of the metadata columns" not in page
+    alts = re.findall(r'<img alt="([^"]+)"', page)
+    assert alts == ["Topic prevalence: mean share of paragraphs per topic", "Topic prevalence by year",
+                    "Topic prevalence by country", "Stance by target: shares of favor, against and neutral mentions",
+                    "Net against by year and target", "Heatmap: net against by topic and target"]
+    assert "Paragraphs per year: 2014: 3, 2015: 2, 2016: 1" in page
+    by_country = page[page.index("<h4>By country</h4>"):]
+    by_country = by_country[:by_country.index("</table>")]
+    # groups largest first: RUS (3 paragraphs), USA (2), CHN (1); NATO against twice in RUS and CHN
+    assert [g for g in re.findall(r"<tr><th>([A-Z]{3})</th>", by_country)] == ["RUS", "USA", "CHN"]
+    assert by_country.count("+1.00") == 2
+
+
+def test_year_column_reads_numbers_and_dates() -> None:
+    frame = pd.DataFrame({"date": ["2014-03-01", "2015-12-31", None], "year": ["x", "y", "z"]})
+    name, years = year_column(frame, ["year", "date"])
+    assert name == "date" and years.tolist()[:2] == [2014, 2015] and pd.isna(years.iloc[2])
+    name, years = year_column(pd.DataFrame({"session_year": [1999.0, 2001.0]}), ["session_year"])
+    assert years.tolist() == [1999, 2001]
+    assert year_column(pd.DataFrame({"country": ["RUS"]}), ["year", "date"]) is None
 
 
 def test_manifest_without_counts_falls_back_to_the_table(tmp_path: Path) -> None:

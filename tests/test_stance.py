@@ -157,7 +157,7 @@ def test_word_order_decides_the_stance_of_mirrored_sentences():
 def test_committed_labelled_data_is_complete_and_valid(examples):
     counts = label_counts(examples)
     print("\n" + format_counts(examples))  # the counts, for `pytest -s`
-    assert len(examples) >= 1700
+    assert len(examples) >= 2500
     assert set(counts) == set(TARGET_NAMES)
     for target, row in counts.items():
         assert sum(row.values()) >= 60, target
@@ -464,3 +464,75 @@ def test_cli_missing_model_is_one_error_line(tmp_path, capsys):
 
 def test_stance_config_yaml_matches_class_defaults():
     assert load_config(CONFIG).stance == Config().stance
+
+
+# ----------------------------------------------------------------------------- feature options
+
+
+def test_lexicon_cues_are_word_prefixes():
+    from pipeline.stance.features import COOPERATIVE, HOSTILE, cue
+
+    assert cue("aggression") == "hostile" and cue("sanctions") == "hostile" and cue("hegemony") == "hostile"
+    assert cue("partnership") == "coop" and cue("thank") == "coop" and cue("cooperation") == "coop"
+    assert cue("table") == "" and cue("destabilizing") == "hostile" and cue("of") == ""
+    # prefixes of single tokens: the tokeniser never yields spaces or hyphens
+    assert all(p == p.lower() and p.isalpha() for p in HOSTILE + COOPERATIVE)
+
+
+def test_analyzer_options_add_their_blocks():
+    from pipeline.stance.features import ContextAnalyzer
+
+    matchers = list(compile_targets(DEFAULT_TARGETS).values())
+    text = "Russia does not support NATO and its harsh sanctions. #peace @un"
+    view = target_view(text, "NATO", matchers, window=4)
+    plain = ContextAnalyzer()(view)
+    assert not any(f.startswith(("L:", "c:")) or "~" in f for f in plain)
+    lexicon = ContextAnalyzer(lexicon=True)(view)
+    assert "L:s:coop_neg" in lexicon and "L:w:hostile" in lexicon and "L:w:hostile:after" in lexicon
+    assert "L:n:coop_neg" in lexicon and "L:n:hostile" not in lexicon  # "sanctions" is 4 words away
+    negated = ContextAnalyzer(negation=True)(view)
+    assert "s:~support" in negated and "s:~and" in negated and "s:its" in negated
+    chars = ContextAnalyzer(char_ngram_range=(2, 3))(view)
+    assert "c: s" in chars and "c:san" in chars and not any("xxt" in f for f in chars if f.startswith("c:"))
+    assert "c:pe" not in chars  # "peace" is outside the window of 4 words
+    assert "c:pe" in ContextAnalyzer(char_ngram_range=(2, 3), char_scope="doc")(view)
+    assert "d:#peace" in ContextAnalyzer()(target_view(text, "NATO", matchers, 4, social_tokens=True))
+    assert "d:peace" in plain and "d:#peace" not in plain
+    crossed = ContextAnalyzer(target_features=True, target_scope="doc")(view)
+    assert "x:nato:russia" not in crossed and f"x:nato:{OTHER_TOKEN}" in crossed and "x:nato:peace" in crossed
+
+
+def test_block_weights_scale_the_idf_of_their_block(subset):
+    pairs, labels = [(e.text, e.target) for e in subset], [e.label for e in subset]
+    plain = StanceClassifier(calibration="none").fit(pairs, labels)
+    weighted = StanceClassifier(calibration="none", block_weights={"doc": 0.5, "lexicon": 2.0}).fit(pairs, labels)
+    vocabulary = plain.vectorizer_.vocabulary_
+    assert vocabulary == weighted.vectorizer_.vocabulary_
+    ratio = weighted.vectorizer_.idf_ / plain.vectorizer_.idf_
+    for feature, column in list(vocabulary.items())[:500]:
+        expected = {"d:": 0.5, "L:": 2.0}.get(feature[:2], 1.0)
+        assert ratio[column] == pytest.approx(expected)
+    with pytest.raises(ValueError, match="parameter 'block_weights'"):
+        StanceClassifier(block_weights={"title": 2.0}).fit(pairs, labels)
+    with pytest.raises(ValueError, match="parameter 'char_ngram_range'"):
+        StanceClassifier(char_ngram_range=(4, 2)).fit(pairs, labels)
+    with pytest.raises(ValueError, match="parameter 'char_scope'"):
+        StanceClassifier(char_scope="title").fit(pairs, labels)
+
+
+def test_config_maps_the_feature_options():
+    model = train_stage.build_model(load_config(CONFIG, [
+        "stance.char_ngram_max=5", "stance.char_scope=doc", "stance.negation=true",
+        "stance.block_weights={doc: 0.5}", "stance.social_tokens=true", "stance.target_scope=doc"]).stance)
+    params = model.get_params()
+    assert params["char_ngram_range"] == (2, 5) and params["char_scope"] == "doc" and params["negation"] is True
+    assert params["block_weights"] == {"doc": 0.5} and params["social_tokens"] is True
+    assert params["target_scope"] == "doc" and params["lexicon"] is True
+    default = train_stage.build_model(load_config(CONFIG).stance).get_params()
+    assert default["char_ngram_range"] == (0, 0) and default["block_weights"] is None
+    with pytest.raises(ConfigError, match="char_ngram_min"):
+        load_config(CONFIG, ["stance.char_ngram_min=4", "stance.char_ngram_max=3"])
+    with pytest.raises(ConfigError, match="block weights must be > 0"):
+        load_config(CONFIG, ["stance.block_weights={doc: 0}"])
+    with pytest.raises(ConfigError):
+        load_config(CONFIG, ["stance.block_weights={title: 1}"])

@@ -232,3 +232,38 @@ def test_other_format_versions_keep_the_generic_message(model, tmp_path):
     (path / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     with pytest.raises(ArtifactError, match=r"format version 3 is not supported by this package \(supports \[2\]\)"):
         load_stance(path)
+
+
+#: every feature option of the classifier turned on (none of them adds a type to the file)
+ALL_OPTIONS = {"char_ngram_range": (2, 4), "char_scope": "sentences", "lexicon": True, "negation": True,
+               "block_weights": {"doc": 0.5, "lexicon": 1.5}, "social_tokens": True, "target_features": True,
+               "target_scope": "doc", "per_target": True}
+
+
+def test_all_feature_options_round_trip_and_reproduce(small, tmp_path):
+    import skops.io
+
+    pairs = [(e.text, e.target) for e in small]
+    labels = [e.label for e in small]
+    fitted = StanceClassifier(calibration_folds=2, **ALL_OPTIONS).fit(pairs, labels)
+    path = save_stance(fitted, tmp_path / "a")
+    assert set(skops.io.get_untrusted_types(file=path / MODEL_FILE)) <= TRUSTED_TYPES
+    loaded = load_stance(path)
+    assert loaded.get_params() == fitted.get_params()
+    assert np.array_equal(loaded.predict_proba(pairs), fitted.predict_proba(pairs))
+    # the same seed and data give the same bytes, from a second, independent fit
+    again = StanceClassifier(calibration_folds=2, **ALL_OPTIONS).fit(pairs, labels)
+    save_stance(again, tmp_path / "b")
+    assert (tmp_path / "a" / MODEL_FILE).read_bytes() == (tmp_path / "b" / MODEL_FILE).read_bytes()
+
+
+def test_a_model_saved_before_the_feature_options_loads_with_them_off(model, small):
+    state = model.__getstate__()
+    for name in ("lexicon", "negation", "char_ngram_range", "block_weights", "char_scope", "social_tokens",
+                 "target_scope"):
+        state.pop(name, None)
+    old = StanceClassifier.__new__(StanceClassifier)
+    old.__setstate__(state)
+    assert old.get_params()["lexicon"] is False and old.get_params()["char_ngram_range"] == (0, 0)
+    pairs = [(e.text, e.target) for e in small[:10]]
+    assert np.array_equal(old.predict_proba(pairs), model.predict_proba(pairs))

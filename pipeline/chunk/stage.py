@@ -17,10 +17,12 @@ duplicates, dropped lines ...) and ``documents``: one entry per input document w
 
 from __future__ import annotations
 
-import json
+import functools
 import logging
 import time
 from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,169 +31,202 @@ import pyarrow as pa
 
 from ..config import ChunkConfig, Config
 from ..errors import InputError
-from ..io import ensure_free_space, path_bytes, read_json, write_json, write_parquet
-from ..logs import progress
-from .dedup import find_near_duplicates
+from ..io import ParquetBatchWriter, ensure_free_space, path_bytes, read_json, scratch_directory, write_json
+from ..logs import Progress
+from .batch import SegmentedBatch, document_batches, ordered_map, segment_batch
+from .dedup import TokenSets, near_duplicates
 from .readers import Document, iter_documents
-from .segment import SegmentOptions, SegmentStats, segment_document
+from .segment import SegmentOptions
+from .table import CORE_COLUMNS, MetaColumns, ParagraphIndex, Spool, output_tables
 
 log = logging.getLogger(__name__)
 
-CORE_COLUMNS = ("doc_id", "para_id", "text", "start", "end", "duplicate_of")
+__all__ = ["CORE_COLUMNS", "MANIFEST_VERSION", "ChunkResult", "chunk_corpus", "chunk_documents", "load_manifest",
+           "main"]
+
 MANIFEST_VERSION = 1
 
 
-def chunk_documents(docs: list[Document] | Any, cfg: ChunkConfig) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Segment documents and flag duplicates; no I/O besides reading ``docs``.
+@dataclass
+class ChunkResult:
+    """The first pass over a corpus: the manifest, and what the table is written from.
+
+    Attributes
+    ----------
+    manifest : dict
+        The manifest (complete: counts, documents, duplicates).
+    spool : Spool
+        The paragraph text and document metadata, set aside in corpus order.
+    index : ParagraphIndex
+        Document, paragraph number and duplicate of every paragraph.
+    meta_columns : MetaColumns
+        The metadata fields and their column types.
+    """
+
+    manifest: dict[str, Any]
+    spool: Spool
+    index: ParagraphIndex
+    meta_columns: MetaColumns
+
+    def tables(self, rows: int | None = None) -> Iterator[pa.Table]:
+        """The paragraph table in pieces of ``rows`` rows (default: one row group), all with one schema."""
+        return output_tables(self.spool, self.index, self.meta_columns, rows)
+
+
+class _Pass:
+    """Running state of the first pass: everything kept per paragraph is a few numbers."""
+
+    def __init__(self, spool: Spool) -> None:
+        self.spool = spool
+        self.sets = TokenSets()
+        self.meta_columns = MetaColumns()
+        self.entries: list[dict[str, Any]] = []
+        self.totals: Counter[str] = Counter()
+        self.characters = 0
+        self.paragraphs = 0
+        self.doc_ids: list[str] = []
+        self._groups: dict[str, int] = {}
+        self._doc: list[np.ndarray] = []
+        self._para: list[np.ndarray] = []
+
+    def add(self, batch: SegmentedBatch) -> None:
+        self.entries.extend(batch.entries)
+        self.totals.update(batch.totals)
+        self.characters += batch.characters
+        counts = batch.paragraph_counts
+        first_doc = len(self.doc_ids)
+        self.doc_ids.extend(batch.doc_ids)
+        self._doc.append(np.repeat(np.arange(first_doc, len(self.doc_ids), dtype=np.int32), counts))
+        offsets = np.cumsum(counts, dtype=np.int64) - counts  # first paragraph of each document
+        self._para.append((np.arange(int(counts.sum())) - np.repeat(offsets, counts)).astype(np.int32))
+        # Pairs within one document id are never flagged: its code is the group.
+        codes = np.fromiter((self._groups.setdefault(d, len(self._groups)) for d in batch.doc_ids), dtype=np.int64,
+                            count=len(batch.doc_ids))
+        groups = np.repeat(codes, counts)
+        rows = batch.token_rows
+        self.sets.add(rows + self.paragraphs, groups[rows], batch.vocab, batch.token_ids, batch.token_indptr)
+        self.spool.append(batch.paragraphs, batch.metas)
+        self.meta_columns.update(batch.metas)
+        self.paragraphs += batch.num_paragraphs
+
+    def index(self, duplicate: np.ndarray) -> ParagraphIndex:
+        def joined(parts: list[np.ndarray]) -> np.ndarray:
+            return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+
+        return ParagraphIndex(self.doc_ids, joined(self._doc), joined(self._para), duplicate)
+
+
+def chunk_corpus(docs: Iterable[Document], cfg: ChunkConfig, n_jobs: int = 1, spool: Spool | None = None) -> ChunkResult:
+    """Segment documents and flag duplicates: the first pass of the stage, streaming.
+
+    Documents are read and segmented in batches (in ``n_jobs`` processes); paragraph text goes
+    to ``spool`` as it comes, and only compact arrays per paragraph stay in memory. The result
+    is the same for any ``n_jobs``.
+
+    Parameters
+    ----------
+    docs : iterable of Document
+        The input documents, in order (:func:`~pipeline.chunk.readers.iter_documents`).
+    cfg : ChunkConfig
+        Segmentation and duplicate settings.
+    n_jobs : int
+        Worker processes (joblib semantics: -1 is every core).
+    spool : Spool, optional
+        Where paragraph text waits for the second pass; default: in memory.
 
     Returns
     -------
-    (table, manifest)
-        The paragraph table and the manifest dictionary.
+    ChunkResult
+        The manifest, and :meth:`ChunkResult.tables` to produce the paragraph table.
     """
-    opts = SegmentOptions.from_config(cfg)
-    doc_ids: list[str] = []
-    para_ids: list[int] = []
-    texts: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    doc_rows: list[int] = []  # index into metas for each paragraph
-    metas: list[dict[str, Any]] = []
-    entries: list[dict[str, Any]] = []
-    totals: Counter[str] = Counter()
-    chars = 0
-    for doc in progress(docs, desc="chunk", unit="doc"):
-        entry: dict[str, Any] = {"doc_id": doc.doc_id, "source": doc.source, "status": doc.status}
-        if doc.encoding:
-            entry["encoding"] = doc.encoding
-        if doc.status != "ok":
-            entry["reason"] = doc.reason
-            entries.append(entry)
-            continue
-        assert doc.text is not None
-        stats = SegmentStats()
-        paragraphs = segment_document(doc.text, opts, stats)
-        chars += len(doc.text)
-        entry.update(
-            chars=len(doc.text),
-            paragraphs=len(paragraphs),
-            layout="wrapped" if stats.wrapped else "lines",
-            dropped_lines=stats.noise_lines,
-            dropped_boilerplate=stats.boilerplate_dropped,
-            headings=stats.headings,
-            split=stats.split_paragraphs,
-        )
-        totals["dropped_lines"] += stats.noise_lines
-        totals["dropped_boilerplate"] += stats.boilerplate_dropped
-        totals["headings"] += stats.headings
-        totals["split_paragraphs"] += stats.split_paragraphs
-        totals["short_dropped"] += stats.short_dropped
-        if not paragraphs:
-            entry["status"] = "skipped"
-            entry["reason"] = "no paragraphs left after dropping page furniture and boilerplate"
-            entries.append(entry)
-            continue
-        metas.append(doc.meta)
-        for i, para in enumerate(paragraphs):
-            doc_ids.append(doc.doc_id)
-            para_ids.append(i)
-            texts.append(para.text)
-            starts.append(para.start)
-            ends.append(para.end)
-            doc_rows.append(len(metas) - 1)
-        entries.append(entry)
+    state = _Pass(spool if spool is not None else Spool())
+    work = functools.partial(segment_batch, opts=SegmentOptions.from_config(cfg), dedup=cfg.dedup)
+    try:
+        with Progress("chunk", unit="doc") as bar:
+            for batch in ordered_map(work, document_batches(docs), n_jobs):
+                state.add(batch)
+                bar.update(len(batch.entries), paragraphs=state.paragraphs, MB=state.characters / 1e6)
+        log.info("%s", bar.line())
+    finally:
+        state.spool.close()
 
-    dup_index = find_near_duplicates(texts, doc_ids, cfg.dedup)
-    duplicate_of = [None if j < 0 else f"{doc_ids[j]}#{para_ids[j]}" for j in dup_index]
-    dup_counts = Counter(doc_ids[i] for i in np.flatnonzero(dup_index >= 0))
+    started = time.monotonic()
+    duplicate = near_duplicates(state.sets.finish(), state.paragraphs, cfg.dedup, n_jobs)
+    flagged = np.flatnonzero(duplicate >= 0)
+    log.info("chunk: %d near-duplicates among %d paragraphs (%d compared) in %.1fs", len(flagged), state.paragraphs,
+             len(state.sets), time.monotonic() - started)
+    index = state.index(duplicate)
+    per_doc = np.bincount(index.doc[flagged], minlength=len(state.doc_ids))
+    dup_counts: Counter[str] = Counter()
+    for doc_id, count in zip(state.doc_ids, per_doc.tolist(), strict=True):
+        if count:
+            dup_counts[doc_id] += count
+    entries = state.entries
     for entry in entries:
         if entry["status"] == "ok":
             entry["duplicates"] = dup_counts.get(entry["doc_id"], 0)
-
-    table = pd.DataFrame(
-        {
-            "doc_id": pd.array(doc_ids, dtype="string"),
-            "para_id": np.asarray(para_ids, dtype=np.int32),
-            "text": pd.array(texts, dtype="string"),
-            "start": np.asarray(starts, dtype=np.int64),
-            "end": np.asarray(ends, dtype=np.int64),
-            "duplicate_of": pd.array(duplicate_of, dtype="string"),
-        }
-    )
-    meta_frame = _metadata_frame(metas, np.asarray(doc_rows, dtype=np.int64))
-    for column in meta_frame.columns:
-        table[column] = meta_frame[column].to_numpy() if len(table) else meta_frame[column]
 
     skipped = Counter(e["reason"].split(" (")[0].split(":")[0] for e in entries if e["status"] != "ok")
     counts = {
         "documents_in": len(entries),
         "documents_ok": sum(1 for e in entries if e["status"] == "ok"),
         "documents_skipped": sum(1 for e in entries if e["status"] != "ok"),
-        "paragraphs": len(table),
-        "duplicates": int((dup_index >= 0).sum()),
-        "characters": chars,
+        "paragraphs": state.paragraphs,
+        "duplicates": len(flagged),
+        "characters": state.characters,
         "skipped_by_reason": dict(sorted(skipped.items())),
         "encodings": dict(sorted(Counter(e.get("encoding", "n/a") for e in entries).items())),
-        **{k: int(v) for k, v in sorted(totals.items())},
+        **{k: int(v) for k, v in sorted(state.totals.items())},
     }
     manifest = {"manifest_version": MANIFEST_VERSION, "input": str(cfg.input), "counts": counts, "documents": entries}
-    return table, manifest
+    return ChunkResult(manifest, state.spool, index, state.meta_columns)
 
 
-def _metadata_frame(metas: list[dict[str, Any]], rows: np.ndarray) -> pd.DataFrame:
-    """Per-paragraph metadata columns with one consistent type per column."""
-    keys: list[str] = []
-    for meta in metas:
-        for key in meta:
-            if key not in keys:
-                keys.append(key)
-    columns: dict[str, Any] = {}
-    for key in keys:
-        name = f"meta_{key}" if key in CORE_COLUMNS else key
-        values = [_plain(meta.get(key)) for meta in metas]
-        columns[name] = _typed(values)
-    frame = pd.DataFrame(columns)
-    return frame.iloc[rows].reset_index(drop=True) if len(frame.columns) else pd.DataFrame(index=range(len(rows)))
+def chunk_documents(docs: Iterable[Document] | Any, cfg: ChunkConfig, n_jobs: int = 1) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Segment documents and flag duplicates, all in memory; no I/O besides reading ``docs``.
 
+    The same table :func:`main` writes, as one DataFrame (for tests and small corpora).
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return value
-
-
-def _typed(values: list[Any]) -> pd.Series:
-    """Integers, floats or booleans when every present value is one, else strings."""
-    present = [v for v in values if v is not None and v != ""]
-    if present and all(isinstance(v, bool) for v in present):
-        return pd.Series(pd.array([None if v in (None, "") else v for v in values], dtype="boolean"))
-    if present and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
-        series = pd.Series([np.nan if v in (None, "") else v for v in values], dtype="float64")
-        if all(float(v).is_integer() for v in present):
-            return series.astype("Int64")
-        return series
-    if present and all(isinstance(v, str) for v in present):
-        numeric = pd.to_numeric(pd.Series(present), errors="coerce")
-        if not numeric.isna().any() and all(v.strip() == v and v.lstrip("-").isdigit() for v in present):
-            return pd.Series(pd.to_numeric(pd.Series([None if v in (None, "") else v for v in values])), dtype="Int64")
-    return pd.Series(pd.array([None if v is None else str(v) for v in values], dtype="string"))
+    Returns
+    -------
+    (table, manifest)
+        The paragraph table and the manifest dictionary.
+    """
+    result = chunk_corpus(docs, cfg, n_jobs)
+    tables = list(result.tables())
+    if not tables:
+        empty = {name: pd.array([], dtype="string") for name in CORE_COLUMNS}
+        empty.update(para_id=np.zeros(0, np.int32), start=np.zeros(0, np.int64), end=np.zeros(0, np.int64))
+        return pd.DataFrame({name: empty[name] for name in CORE_COLUMNS}), result.manifest
+    return pa.concat_tables(tables).to_pandas(), result.manifest
 
 
 def main(config: Config) -> None:
-    """Run the ``chunk`` stage: read ``chunk.input``, write ``chunk.output`` and ``chunk.manifest``."""
+    """Run the ``chunk`` stage: read ``chunk.input``, write ``chunk.output`` and ``chunk.manifest``.
+
+    Two passes: documents are segmented in batches (``compute.n_jobs`` processes) with the text
+    set aside in a scratch directory beside the output; after duplicates are found the table is
+    written row group by row group. Memory does not grow with the corpus's text.
+    """
     cfg = config.chunk
     started = time.monotonic()
     # The Parquet table (zstd) is smaller than the text it holds; gzip inputs expand about 4x.
+    # The text is written twice: to the scratch spool, then to the table.
     size = path_bytes(cfg.input)
-    ensure_free_space(cfg.output, size * (4 if str(cfg.input).endswith(".gz") else 1), "chunk.output")
-    docs = iter_documents(cfg)
-    table, manifest = chunk_documents(docs, cfg)
-    counts = manifest["counts"]
-    if counts["documents_ok"] == 0:
-        write_json(cfg.manifest, manifest)
-        reasons = ", ".join(f"{k}: {v}" for k, v in counts["skipped_by_reason"].items())
-        raise InputError(f"{cfg.input}: no usable documents ({counts['documents_in']} skipped: {reasons}); see {cfg.manifest}")
-    write_parquet(cfg.output, pa.Table.from_pandas(table, preserve_index=False))
+    ensure_free_space(cfg.output, 2 * size * (4 if str(cfg.input).endswith(".gz") else 1), "chunk.output")
+    with scratch_directory(cfg.output) as scratch:
+        result = chunk_corpus(iter_documents(cfg), cfg, config.compute.n_jobs, Spool(scratch))
+        manifest = result.manifest
+        counts = manifest["counts"]
+        if counts["documents_ok"] == 0:
+            write_json(cfg.manifest, manifest)
+            reasons = ", ".join(f"{k}: {v}" for k, v in counts["skipped_by_reason"].items())
+            raise InputError(f"{cfg.input}: no usable documents ({counts['documents_in']} skipped: {reasons}); see {cfg.manifest}")
+        with ParquetBatchWriter(cfg.output) as sink, \
+                Progress("chunk: writing", unit="paragraph", total=counts["paragraphs"]) as bar:
+            for table in result.tables():
+                sink.write(table)
+                bar.update(table.num_rows)
     write_json(cfg.manifest, manifest)
     elapsed = time.monotonic() - started
     log.info(

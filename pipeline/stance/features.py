@@ -16,7 +16,10 @@ keeps three blocks of lower-cased tokens:
 
 :class:`ContextAnalyzer` turns a view into word n-grams prefixed by their block
 (``d:``, ``s:``, ``w:``), never joining n-grams across sentences or windows; it is the
-``analyzer`` of a scikit-learn ``TfidfVectorizer``.
+``analyzer`` of a scikit-learn ``TfidfVectorizer``. Optional blocks: character n-grams
+(``c:``), cues of the hand-written hostility / cooperation lexicon (:data:`HOSTILE`,
+:data:`COOPERATIVE`; ``L:``), negation marks (``~word``) and the target's identity
+(``t:``, ``x:``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..sentences import Span
 from ..sentences import sentence_spans as _sentence_spans
@@ -33,6 +37,8 @@ TARGET_TOKEN = "xxtarget"
 OTHER_TOKEN = "xxother"
 
 _TOKEN = re.compile(r"[^\W_]+|[!?]")
+#: with ``social_tokens``: hashtags and user names keep their ``#`` / ``@``
+_SOCIAL_TOKEN = re.compile(r"[#@]?[^\W_]+|[!?]")
 def sentence_spans(text: str) -> list[Span]:
     """Sentences of a paragraph; a line break (an attached heading) also ends one."""
     return _sentence_spans(text, newlines=True)
@@ -54,7 +60,7 @@ class TargetView:
 
 
 def target_view(text: str, target: str, matchers: Sequence[TargetMatcher], window: int,
-                mentions: Sequence[tuple[int, int, str]] | None = None) -> TargetView:
+                mentions: Sequence[tuple[int, int, str]] | None = None, social_tokens: bool = False) -> TargetView:
     """Build the :class:`TargetView` of ``text`` toward the target named ``target``.
 
     Parameters
@@ -69,9 +75,12 @@ def target_view(text: str, target: str, matchers: Sequence[TargetMatcher], windo
         Tokens kept on either side of each mention of the target.
     mentions : sequence of (start, end, name), optional
         ``all_mentions(text, matchers)`` when already known (it does not depend on the target).
+    social_tokens : bool
+        Keep the ``#`` of hashtags and the ``@`` of user names as part of the token.
     """
     text = text or ""
-    return TokenizedText.of(text, all_mentions(text, matchers) if mentions is None else mentions).view(target, window)
+    found = all_mentions(text, matchers) if mentions is None else mentions
+    return TokenizedText.of(text, found, social_tokens).view(target, window)
 
 
 class TokenizedText:
@@ -94,15 +103,16 @@ class TokenizedText:
         self._sentence_of: list[int] | None = None
 
     @classmethod
-    def of(cls, text: str, mentions: Sequence[tuple[int, int, str]]) -> TokenizedText:
+    def of(cls, text: str, mentions: Sequence[tuple[int, int, str]], social_tokens: bool = False) -> TokenizedText:
         """Tokenise ``text`` whose target mentions are ``mentions`` (``all_mentions`` output)."""
+        pattern = _SOCIAL_TOKEN if social_tokens else _TOKEN
         tokens: list[str] = []
         starts: list[int] = []
         positions: list[int] = []
         names: list[str] = []
         cursor = 0
         for start, end, name in mentions:
-            for m in _TOKEN.finditer(text, cursor, start):
+            for m in pattern.finditer(text, cursor, start):
                 tokens.append(m.group().lower())
                 starts.append(m.start())
             positions.append(len(tokens))
@@ -110,7 +120,7 @@ class TokenizedText:
             tokens.append(OTHER_TOKEN)
             starts.append(start)
             cursor = end
-        for m in _TOKEN.finditer(text, cursor, len(text)):
+        for m in pattern.finditer(text, cursor, len(text)):
             tokens.append(m.group().lower())
             starts.append(m.start())
         return cls(text, tokens, starts, positions, names)
@@ -144,6 +154,89 @@ def _sentence_index(starts: list[int], spans: list[Span]) -> list[int]:
     return out
 
 
+# ---------------------------------------------------------------------- lexicon
+#
+# A small hand-written lexicon of hostility and cooperation cues, and negation words.
+# Written for this project from general knowledge of diplomatic language (not taken
+# from any data set). Each entry is a lower-case word *prefix*: a token is a cue when it
+# starts with one of them (``aggress`` covers aggression, aggressive, aggressor).
+# ContextAnalyzer(lexicon=True) turns the cues near a target mention into a few dense
+# features, so the classifier can generalise from words it rarely saw in training.
+
+#: words of hostility, blame, coercion and harm
+HOSTILE = (
+    "aggress", "sanction", "hegemon", "imperialis", "colonialis", "neocolonial", "occupier", "occupation",
+    "invade", "invasion", "invader", "annex", "interfere", "interference", "meddl", "coerc", "blockade",
+    "embargo", "threat", "provocat", "provok", "destabili", "hostil", "unilateral", "bully", "bullie",
+    "blackmail", "dominat", "domination", "exploit", "hypocri", "violat", "condemn", "accuse", "accusation",
+    "attack", "criminal", "illegal", "illegitimate", "arrogan", "militari", "expansionis", "encircl",
+    "confront", "propaganda", "disinformation", "lie", "lies", "lying", "oppress", "genocid", "atrocit",
+    "warmonger", "brutal", "cruel", "siege", "plunder", "loot", "betray", "deceit", "deceiv", "manipulat",
+    "subver", "undermin", "weaponi", "intimidat", "punish", "pressur", "impose", "imposition", "ultimatum",
+    "dictat", "destroy", "destruct", "devastat", "kill", "bomb", "denounc", "deplor", "blame", "irresponsib",
+    "reckless", "lawless", "rogue", "enemy", "enemies", "adversar", "arbitrar", "unjust", "injustic",
+    "persecut", "repress", "crime", "murder", "massacre", "slaughter", "terroris", "empire", "imperial",
+    "arrogance", "greed", "selfish", "interventionis", "aggressor", "revanch", "nazi", "fascis", "regime",
+    "puppet", "sabotag", "spy", "espionage", "hack", "cyberattack", "extort", "smear", "slander", "demoni",
+    "isolat", "containment", "rival", "tension", "escalat", "hostage", "abuse", "torture", "detain", "detention",
+    "unlawful", "illegality", "failure", "failed", "reject", "refus", "obstruct", "veto", "withdrew",
+    "withdraw", "abandon", "dangerous", "danger", "menace", "insult", "humiliat", "scourge", "worst",
+)
+
+#: words of cooperation, support, gratitude and praise
+COOPERATIVE = (
+    "partner", "cooperat", "collaborat", "friend", "ally", "allies", "allied", "alliance",
+    "support", "thank", "grateful", "gratitude", "appreciat", "welcome", "commend", "prais", "congratulat",
+    "solidarity", "assist", "aid", "help", "contribut", "generous", "generosity", "invest", "agreement",
+    "accession", "membership", "integrat", "trust", "mutual", "dialogu", "brother", "fraternal", "admir",
+    "salute", "champion", "leadership", "benefit", "donat", "pledge", "together", "bilateral", "ties",
+    "deepen", "strengthen", "progress", "success", "achiev", "shared", "reliable", "valuable",
+    "constructive", "fruitful", "closely", "closer", "warm", "respect", "joint", "jointly", "engage",
+    "facilitat", "mediat", "broker", "initiative", "commitment", "committed", "provid", "deliver", "supply",
+    "supplied", "relief", "recover", "peaceful", "stabil", "protect", "defend",
+    "unity", "solidar", "hope", "encourag", "applaud", "recogni", "honour", "honor", "proud",
+    "best", "important", "key", "crucial", "vital", "indispensable", "essential", "positive",
+    "good", "excellent", "remarkable", "effective", "inspir", "exemplar", "steadfast", "dedicat",
+    "priorit", "associat", "enlarg", "aspir", "joined", "joining", "relations", "exchange", "connectiv",
+    "opportunit", "prosper",
+)
+
+#: words that reverse the cue after them (``don't`` is tokenised as ``don`` ``t``)
+NEGATIONS = frozenset({
+    "not", "no", "never", "nor", "neither", "without", "cannot", "t", "nothing", "none", "nobody",
+    "hardly", "lack", "lacks", "lacking", "against", "stop", "end", "ending", "ended", "instead",
+})
+
+#: tokens after a negation word that it reverses
+NEGATION_SCOPE = 3
+
+
+def _matcher(prefixes: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    by_first: dict[str, list[str]] = {}
+    for p in prefixes:
+        by_first.setdefault(p[0], []).append(p)
+    return {k: tuple(sorted(v, key=len)) for k, v in by_first.items()}
+
+
+_HOSTILE = _matcher(HOSTILE)
+_COOPERATIVE = _matcher(COOPERATIVE)
+
+
+@lru_cache(maxsize=65536)
+def cue(token: str) -> str:
+    """``"hostile"``, ``"coop"`` or ``""`` for one lower-case token."""
+    if len(token) < 3:
+        return ""
+    first = token[0]
+    for prefix in _HOSTILE.get(first, ()):
+        if token.startswith(prefix):
+            return "hostile"
+    for prefix in _COOPERATIVE.get(first, ()):
+        if token.startswith(prefix):
+            return "coop"
+    return ""
+
+
 class ContextAnalyzer:
     """Word n-grams of a :class:`TargetView`, prefixed by block; a ``TfidfVectorizer`` analyzer.
 
@@ -151,11 +244,36 @@ class ContextAnalyzer:
     ----------
     ngram_range : tuple of int
         Smallest and largest n-gram length.
+    target_features : bool
+        Add which target is asked about (``t:``), alone and crossed with the words of its
+        sentences (``x:``).
+    char_ngram_range : tuple of int
+        Character n-grams (``c:``) of the words of ``char_scope``, each word padded with
+        spaces (scikit-learn's ``char_wb``); ``(0, 0)`` for none.
+    char_scope : {'windows', 'sentences', 'doc'}
+        Where character n-grams are taken from: the mention windows, the mention sentences
+        or the whole text.
+    lexicon : bool
+        Cues of hostility and cooperation (:data:`HOSTILE`, :data:`COOPERATIVE`) in the mention
+        sentences (``L:s:``) and windows (``L:w:``, also by side of the mention and
+        ``L:n:`` within three words of it), marked ``_neg`` after a negation word.
+    negation : bool
+        Words up to three tokens after a negation word read as ``~word`` in the word n-grams.
+    target_scope : {'sentences', 'doc'}
+        With ``target_features``, the words crossed with the target: those of its mention
+        sentences, or those of the whole text (for short texts that rarely name the target).
     """
 
-    def __init__(self, ngram_range: tuple[int, int] = (1, 2), target_features: bool = False) -> None:
+    def __init__(self, ngram_range: tuple[int, int] = (1, 2), target_features: bool = False,
+                 char_ngram_range: tuple[int, int] = (0, 0), lexicon: bool = False, negation: bool = False,
+                 char_scope: str = "windows", target_scope: str = "sentences") -> None:
         self.ngram_range = tuple(ngram_range)
         self.target_features = target_features
+        self.char_ngram_range = tuple(char_ngram_range)
+        self.lexicon = lexicon
+        self.negation = negation
+        self.char_scope = char_scope
+        self.target_scope = target_scope
 
     def _ngrams(self, prefix: str, tokens: Sequence[str], out: list[str]) -> None:
         low, high = self.ngram_range
@@ -163,20 +281,89 @@ class ContextAnalyzer:
             for i in range(len(tokens) - n + 1):
                 out.append(prefix + " ".join(tokens[i:i + n]))
 
+    def _chars(self, tokens: Sequence[str], out: list[str]) -> None:
+        low, high = self.char_ngram_range
+        for token in tokens:
+            if token in (TARGET_TOKEN, OTHER_TOKEN):
+                continue
+            padded = f" {token} "
+            size = len(padded)
+            for n in range(low, min(high, size) + 1):
+                for i in range(size - n + 1):
+                    out.append("c:" + padded[i:i + n])
+
     def __call__(self, view: TargetView) -> list[str]:
         out: list[str] = []
-        self._ngrams("d:", view.doc, out)
+        negation = getattr(self, "negation", False)
+        mark = _mark_negation if negation else _same
+        self._ngrams("d:", mark(view.doc), out)
         for sentence in view.sentences:
-            self._ngrams("s:", sentence, out)
+            self._ngrams("s:", mark(sentence), out)
         for win in view.windows:
-            self._ngrams("w:", win, out)
+            self._ngrams("w:", mark(win), out)
+        if getattr(self, "char_ngram_range", (0, 0))[0] > 0:
+            scope = getattr(self, "char_scope", "windows")
+            for block in (view.windows if scope == "windows" else view.sentences if scope == "sentences"
+                          else (view.doc,)):
+                self._chars(block, out)
+        if getattr(self, "lexicon", False):
+            for sentence in view.sentences:
+                _cues("L:s:", sentence, out, None)
+            for win in view.windows:
+                _cues("L:w:", win, out, win.index(TARGET_TOKEN) if TARGET_TOKEN in win else None)
         if getattr(self, "target_features", False) and view.target:
             # which target is asked about, alone and crossed with the words of its sentences,
             # so one model can learn target-specific priors and vocabulary
             key = view.target.lower().replace(" ", "_")
             out.append(f"t:{key}")
-            out.extend(f"x:{key}:{word}" for sentence in view.sentences for word in sentence)
+            crossed = (view.doc,) if getattr(self, "target_scope", "sentences") == "doc" else view.sentences
+            out.extend(f"x:{key}:{word}" for sentence in crossed for word in sentence)
         return out
 
     def __repr__(self) -> str:
-        return f"ContextAnalyzer(ngram_range={self.ngram_range}, target_features={self.target_features})"
+        return (f"ContextAnalyzer(ngram_range={self.ngram_range}, target_features={self.target_features}, "
+                f"char_ngram_range={getattr(self, 'char_ngram_range', (0, 0))}, "
+                f"char_scope={getattr(self, 'char_scope', 'windows')!r}, "
+                f"target_scope={getattr(self, 'target_scope', 'sentences')!r}, "
+                f"lexicon={getattr(self, 'lexicon', False)}, negation={getattr(self, 'negation', False)})")
+
+
+def _same(tokens: Sequence[str]) -> Sequence[str]:
+    return tokens
+
+
+def _mark_negation(tokens: Sequence[str]) -> Sequence[str]:
+    """``~word`` for the words up to :data:`NEGATION_SCOPE` tokens after a negation word."""
+    out = None
+    left = 0
+    for i, token in enumerate(tokens):
+        if token in NEGATIONS:
+            left = NEGATION_SCOPE
+        elif left:
+            left -= 1
+            if out is None:
+                out = list(tokens)
+            out[i] = "~" + token
+    return tokens if out is None else out
+
+
+def _cues(prefix: str, tokens: Sequence[str], out: list[str], center: int | None) -> None:
+    """Lexicon cues of ``tokens``; with ``center`` (the mention in a window) also by side and distance."""
+    left = 0
+    for i, token in enumerate(tokens):
+        if token in NEGATIONS:
+            left = NEGATION_SCOPE
+            continue
+        kind = cue(token)
+        negated = left > 0
+        if left:
+            left -= 1
+        if not kind:
+            continue
+        if negated:
+            kind += "_neg"
+        out.append(prefix + kind)
+        if center is not None:
+            out.append(prefix + kind + (":before" if i < center else ":after"))
+            if abs(i - center) <= 3:
+                out.append("L:n:" + kind)

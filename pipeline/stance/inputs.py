@@ -20,6 +20,9 @@ def _is_targets(value: Any) -> bool:
     return value is None or (not isinstance(value, str | Mapping) and isinstance(value, Sequence) and len(value) > 0)
 
 
+#: blocks of features that ``block_weights`` may weigh (see ``model.BLOCK_PREFIXES``)
+BLOCKS = ("doc", "sentences", "windows", "chars", "lexicon", "target")
+
 #: parameter -> (check, what is expected); checked in one place, by :func:`check_params`
 PARAM_RULES: dict[str, tuple[Any, str]] = {
     "targets": (_is_targets, "None or a non-empty list of targets (name, aliases, case_sensitive_aliases)"),
@@ -34,6 +37,17 @@ PARAM_RULES: dict[str, tuple[Any, str]] = {
     "random_state": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
     "target_features": (lambda v: isinstance(v, bool), "True or False"),
     "per_target": (lambda v: isinstance(v, bool), "True or False"),
+    "char_ngram_range": (lambda v: isinstance(v, tuple | list) and len(v) == 2 and all(_is_int(n) for n in v)
+                         and (tuple(v) == (0, 0) or 1 <= v[0] <= v[1]),
+                         "(0, 0) for none or a pair (min_n, max_n) with 1 <= min_n <= max_n"),
+    "lexicon": (lambda v: isinstance(v, bool), "True or False"),
+    "char_scope": (lambda v: v in ("windows", "sentences", "doc"), "'windows', 'sentences' or 'doc'"),
+    "social_tokens": (lambda v: isinstance(v, bool), "True or False"),
+    "target_scope": (lambda v: v in ("sentences", "doc"), "'sentences' or 'doc'"),
+    "negation": (lambda v: isinstance(v, bool), "True or False"),
+    "block_weights": (lambda v: v is None or (isinstance(v, Mapping) and all(
+        k in BLOCKS and _is_real(w) and w > 0 for k, w in v.items())),
+        "None or a mapping of blocks (doc, sentences, windows, chars, lexicon, target) to weights > 0"),
 }
 
 

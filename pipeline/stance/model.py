@@ -8,7 +8,9 @@ into ``cross_val_score`` and ``GridSearchCV``; ``predict(texts, targets)`` is th
 convenience form with two parallel lists.
 
 How it reads a pair: see :mod:`pipeline.stance.features` (target-relative placeholders,
-mention sentences, windows, whole text -> TF-IDF word n-grams); the classifier is a
+mention sentences, windows, whole text -> TF-IDF word n-grams, plus optional character
+n-grams, hostility / cooperation cues of :data:`~pipeline.stance.features.HOSTILE` and ``COOPERATIVE`` and negation
+marks; ``block_weights`` scales blocks through the vectorizer's ``idf_``); the classifier is a
 ``LogisticRegression`` whose probabilities are calibrated with ``CalibratedClassifierCV``
 when every label has enough examples.
 
@@ -47,7 +49,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
-from ..artifacts import META_FILE, check_artifact, save_artifact
+from ..artifacts import META_FILE, check_artifact, library_mismatches, rebuild_hint, save_artifact
 from ..config import DEFAULT_TARGETS
 from ..errors import ArtifactError
 from .features import ContextAnalyzer, TargetView, TokenizedText, target_view
@@ -84,6 +86,13 @@ TRUSTED_TYPES = frozenset({
     "sklearn.calibration._SigmoidCalibration",
     "sklearn.model_selection._split.StratifiedKFold",
 })
+
+
+#: parameters added after format version 2 was introduced, with the values that give the
+#: earlier behaviour (what a model saved without them was trained with)
+_OPTIONS_OFF: dict[str, Any] = {"target_features": False, "per_target": False, "char_ngram_range": (0, 0),
+                                "lexicon": False, "negation": False, "block_weights": None,
+                                "char_scope": "windows", "social_tokens": False, "target_scope": "sentences"}
 
 
 @dataclass(frozen=True)
@@ -127,6 +136,27 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         Folds of the calibration cross-validation.
     random_state : int, default 42
         Seed of the calibration folds and the solver.
+    target_features : bool, default False
+        Add which target is asked about as features, alone and crossed with words (see
+        ``target_scope``).
+    per_target : bool, default False
+        Also fit one model per target (every label at least ``calibration_folds`` times).
+    char_ngram_range : (int, int), default (0, 0)
+        Character n-grams (``char_wb``) of the words of ``char_scope``; ``(0, 0)`` for none.
+    lexicon : bool, default True
+        Hostility / cooperation cue words (``HOSTILE`` / ``COOPERATIVE`` of :mod:`pipeline.stance.features`) in the mention
+        sentences and windows as features.
+    negation : bool, default False
+        Mark the three words after a negation word (``~word``).
+    block_weights : dict, optional
+        Weight of each feature block (``doc``, ``sentences``, ``windows``, ``chars``,
+        ``lexicon``, ``target``) within a row's L2 norm; missing blocks weigh 1.
+    char_scope : {'windows', 'sentences', 'doc'}, default 'windows'
+        Where character n-grams come from.
+    social_tokens : bool, default False
+        Keep the ``#`` / ``@`` of hashtags and user names.
+    target_scope : {'sentences', 'doc'}, default 'sentences'
+        With ``target_features``, the words crossed with the target.
 
     Attributes
     ----------
@@ -164,6 +194,13 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         random_state: int = 42,
         target_features: bool = False,
         per_target: bool = False,
+        char_ngram_range: tuple[int, int] = (0, 0),
+        lexicon: bool = True,
+        negation: bool = False,
+        block_weights: dict[str, float] | None = None,
+        char_scope: str = "windows",
+        social_tokens: bool = False,
+        target_scope: str = "sentences",
     ) -> None:
         self.targets = targets
         self.window = window
@@ -176,6 +213,13 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.target_features = target_features
         self.per_target = per_target
+        self.char_ngram_range = char_ngram_range
+        self.lexicon = lexicon
+        self.negation = negation
+        self.block_weights = block_weights
+        self.char_scope = char_scope
+        self.social_tokens = social_tokens
+        self.target_scope = target_scope
 
     # ------------------------------------------------------------------ fitting
 
@@ -192,7 +236,22 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        self
+        StanceClassifier
+            ``self``.
+
+        Raises
+        ------
+        ValueError
+            If a parameter is invalid, a label is not in :data:`LABELS`, fewer than two
+            labels occur, ``X`` and ``y`` differ in length, or a target is unknown.
+        TypeError
+            If ``X`` is a single string or a one-shot iterator.
+
+        Examples
+        --------
+        >>> model = StanceClassifier(calibration="none").fit(  # doctest: +SKIP
+        ...     [("NATO ignored our concerns.", "NATO"), ("We thank China for its help.", "China")],
+        ...     ["against", "favor"])
         """
         check_params(self)
         texts, names = as_pairs(X, targets)
@@ -233,9 +292,20 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit_one(self, views: Sequence[TargetView], labels: np.ndarray) -> tuple[Any, Any, str]:
         """Fit one vectorizer + (calibrated) logistic regression; returns them and the calibration used."""
-        vectorizer = TfidfVectorizer(analyzer=ContextAnalyzer(tuple(self.ngram_range), self.target_features),
+        vectorizer = TfidfVectorizer(analyzer=ContextAnalyzer(tuple(self.ngram_range), self.target_features,
+                                                                     tuple(self.char_ngram_range), self.lexicon,
+                                                                     self.negation, self.char_scope,
+                                                                     self.target_scope),
                                      min_df=self.min_df, sublinear_tf=True, dtype=np.float64)
         features = vectorizer.fit_transform(views)
+        weights = _column_weights(vectorizer, self.block_weights)
+        if weights is not None:
+            # scaling a block's idf weighs the block within each row's L2 norm; the same
+            # as reweighting the fitted matrix and normalising its rows again
+            from sklearn.preprocessing import normalize
+
+            vectorizer.idf_ = vectorizer.idf_ * weights
+            features = normalize(features.multiply(weights).tocsr())
         # newton-cg: exact and, on wide sparse TF-IDF matrices, an order of magnitude faster
         # here than lbfgs (same optimum, different path)
         base = LogisticRegression(C=self.C, class_weight=self.class_weight, solver="newton-cg", max_iter=1000,
@@ -263,6 +333,9 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        # a model saved before an option existed behaves as that option turned off
+        # (added after the saved keys, so a state's key order, and the bytes it saves to, are kept)
+        state = {**state, **{k: v for k, v in _OPTIONS_OFF.items() if k not in state}}
         super().__setstate__(state)
         if "target_specs_" in self.__dict__:
             self.matchers_ = list(compile_targets(self.target_specs_).values())
@@ -283,7 +356,8 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         for text, name in zip(texts, names, strict=True):
             tokenized = found.get(text)
             if tokenized is None:
-                tokenized = found[text] = TokenizedText.of(text, all_mentions(text, self.matchers_))
+                tokenized = found[text] = TokenizedText.of(text, all_mentions(text, self.matchers_),
+                                                                   getattr(self, "social_tokens", False))
             views.append(tokenized.view(name, self.window))
         return views
 
@@ -307,6 +381,34 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
 
         A text that does not mention its target is still scored (from its words alone);
         see :meth:`analyze` for the ``none`` label.
+
+        Parameters
+        ----------
+        X : sequence of (text, target) pairs, DataFrame, or sequence of str
+            Pairs, a DataFrame with ``text`` and ``target`` columns, or texts with ``targets``.
+        targets : sequence of str, optional
+            Target names parallel to ``X`` when ``X`` holds only texts; each must be in
+            ``target_names_``.
+
+        Returns
+        -------
+        ndarray of shape (n_pairs, len(classes_))
+            Each row sums to 1.
+
+        Raises
+        ------
+        ValueError
+            If a target is unknown or ``X`` and ``targets`` differ in length.
+        TypeError
+            If ``X`` is a single string or a one-shot iterator.
+        sklearn.exceptions.NotFittedError
+            If the classifier is not fitted.
+
+        Examples
+        --------
+        >>> model = load_stance("models/stance")  # doctest: +SKIP
+        >>> model.predict_proba(["NATO ignored Russia's concerns."], ["NATO"]).round(2)  # doctest: +SKIP
+        array([[0.71, 0.08, 0.21]])
         """
         check_is_fitted(self, "classifier_")
         texts, names = as_pairs(X, targets)
@@ -317,12 +419,66 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
                           for i in range(0, len(texts), _PREDICT_BATCH)])
 
     def predict(self, X: Any, targets: Sequence[str] | None = None) -> np.ndarray:
-        """The most probable label of each pair (one of ``classes_``)."""
+        """The most probable label of each pair (one of ``classes_``; never ``none``, see :meth:`analyze`).
+
+        Parameters
+        ----------
+        X : sequence of (text, target) pairs, DataFrame, or sequence of str
+            Pairs, a DataFrame with ``text`` and ``target`` columns, or texts with ``targets``.
+        targets : sequence of str, optional
+            Target names parallel to ``X`` when ``X`` holds only texts; each must be in
+            ``target_names_``.
+
+        Returns
+        -------
+        ndarray of str, shape (n_pairs,)
+
+        Raises
+        ------
+        ValueError
+            If a target is unknown or ``X`` and ``targets`` differ in length.
+        TypeError
+            If ``X`` is a single string or a one-shot iterator.
+        sklearn.exceptions.NotFittedError
+            If the classifier is not fitted.
+
+        Examples
+        --------
+        >>> model.predict(["NATO ignored Russia's concerns."], ["NATO"])  # doctest: +SKIP
+        array(['against'], dtype=object)
+        """
         proba = self.predict_proba(X, targets)
         return self.classes_[np.argmax(proba, axis=1)] if len(proba) else np.asarray([], dtype=object)
 
     def mentions(self, X: Any, targets: Sequence[str] | None = None) -> np.ndarray:
-        """How many times each text mentions its target."""
+        """How many times each text mentions its target.
+
+        Parameters
+        ----------
+        X : sequence of (text, target) pairs, DataFrame, or sequence of str
+            Pairs, a DataFrame with ``text`` and ``target`` columns, or texts with ``targets``.
+        targets : sequence of str, optional
+            Target names parallel to ``X`` when ``X`` holds only texts; each must be in
+            ``target_names_``.
+
+        Returns
+        -------
+        ndarray of int64, shape (n_pairs,)
+
+        Raises
+        ------
+        ValueError
+            If a target is unknown or ``X`` and ``targets`` differ in length.
+        TypeError
+            If ``X`` is a single string or a one-shot iterator.
+        sklearn.exceptions.NotFittedError
+            If the classifier is not fitted.
+
+        Examples
+        --------
+        >>> model.mentions(["NATO and the Alliance met."], ["NATO"])  # doctest: +SKIP
+        array([2])
+        """
         check_is_fitted(self, "classifier_")
         texts, names = as_pairs(X, targets)
         by_name = {m.name: m for m in self.matchers_}
@@ -342,7 +498,8 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
                 for start, end in spans:
                     sentence = texts[i][start:end]
                     pending.append((i, sentence))
-                    sentence_views.append(target_view(sentence, names[i], self.matchers_, self.window))
+                    sentence_views.append(target_view(sentence, names[i], self.matchers_, self.window,
+                                                              social_tokens=getattr(self, "social_tokens", False)))
         if pending:
             proba = self._proba(sentence_views)
             column = {label: k for k, label in enumerate(self.classes_)}
@@ -362,6 +519,34 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         Among the sentences that mention the target, the one the classifier, reading that
         sentence alone, gives the highest probability of the text's label (``labels``, or
         the predicted label when None). ``""`` when the text does not mention the target.
+
+        Parameters
+        ----------
+        X : sequence of (text, target) pairs, DataFrame, or sequence of str
+            Pairs, a DataFrame with ``text`` and ``target`` columns, or texts with ``targets``.
+        targets : sequence of str, optional
+            Target names parallel to ``X`` when ``X`` holds only texts; each must be in
+            ``target_names_``.
+        labels : sequence of str, optional
+            The label whose evidence is wanted, parallel to ``X``.
+
+        Returns
+        -------
+        list of str
+
+        Raises
+        ------
+        ValueError
+            If a target is unknown or ``X`` and ``targets`` differ in length.
+        TypeError
+            If ``X`` is a single string or a one-shot iterator.
+        sklearn.exceptions.NotFittedError
+            If the classifier is not fitted.
+
+        Examples
+        --------
+        >>> model.evidence(["It rained. NATO ignored our concerns."], ["NATO"])  # doctest: +SKIP
+        ['NATO ignored our concerns.']
         """
         check_is_fitted(self, "classifier_")
         texts, names = as_pairs(X, targets)
@@ -386,6 +571,21 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         -------
         StanceAnalysis
             Probabilities in :data:`LABELS` column order; NaN rows and empty evidence for ``none``.
+
+        Raises
+        ------
+        ValueError
+            If a target is unknown or ``X`` and ``targets`` differ in length.
+        TypeError
+            If ``X`` is a single string or a one-shot iterator.
+        sklearn.exceptions.NotFittedError
+            If the classifier is not fitted.
+
+        Examples
+        --------
+        >>> result = model.analyze(["NATO ignored our concerns.", "It rained."], ["NATO", "NATO"])  # doctest: +SKIP
+        >>> result.labels, result.evidence  # doctest: +SKIP
+        (['against', 'none'], ['NATO ignored our concerns.', ''])
         """
         check_is_fitted(self, "classifier_")
         texts, names = as_pairs(texts, targets)
@@ -404,6 +604,24 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         evidence = self._evidence(texts, names, views, labels)
         mentions = np.asarray([v.mentions for v in views], dtype=np.int64)
         return StanceAnalysis(labels, probabilities, evidence, mentions)
+
+
+#: feature-name prefix of each block of :class:`~pipeline.stance.features.ContextAnalyzer`
+BLOCK_PREFIXES = {"doc": ("d:",), "sentences": ("s:",), "windows": ("w:",), "chars": ("c:",),
+                  "lexicon": ("L:",), "target": ("t:", "x:")}
+
+
+def _column_weights(vectorizer: TfidfVectorizer, block_weights: dict[str, float] | None) -> np.ndarray | None:
+    """Weight of each column of a fitted vectorizer, from ``block_weights`` (None: all 1)."""
+    if not block_weights or all(float(w) == 1.0 for w in block_weights.values()):
+        return None
+    by_prefix = {p: float(w) for block, w in block_weights.items() for p in BLOCK_PREFIXES[block]}
+    weights = np.ones(len(vectorizer.vocabulary_), dtype=np.float64)
+    for feature, column in vectorizer.vocabulary_.items():
+        weight = by_prefix.get(feature[:2])
+        if weight is not None:
+            weights[column] = weight
+    return weights
 
 
 # ---------------------------------------------------------------------- model directory
@@ -469,6 +687,23 @@ def save_stance(model: StanceClassifier, path: Path | str, *, config: dict[str, 
         parameters and targets.
     inputs : dict, optional
         Input file -> sha256, recorded in ``meta.json``.
+
+    Returns
+    -------
+    Path
+        The model directory; its ``meta.json`` records the format version, the package,
+        Python and library (scikit-learn, numpy, skops) versions, the config, the input
+        hashes, the hash of ``model.skops``, the classes and the targets.
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If ``model`` is not fitted.
+
+    Examples
+    --------
+    >>> save_stance(model, "models/stance")  # doctest: +SKIP
+    PosixPath('models/stance')
     """
     import zipfile
 
@@ -509,7 +744,24 @@ def _check_stance(path: Path) -> dict[str, Any]:
 
 
 def load_stance_artifact(path: Path | str) -> tuple[StanceClassifier, dict[str, Any]]:
-    """Load a stance model directory and return ``(model, meta)``; see :func:`load_stance`."""
+    """Load a stance model directory and return ``(model, meta)``; see :func:`load_stance`.
+
+    Parameters
+    ----------
+    path : path-like
+        A directory written by :func:`save_stance`.
+
+    Returns
+    -------
+    model : StanceClassifier
+    meta : dict
+        Its ``meta.json``.
+
+    Raises
+    ------
+    ArtifactError
+        See :func:`load_stance`.
+    """
     import skops.io
 
     path = Path(path)
@@ -528,7 +780,11 @@ def load_stance_artifact(path: Path | str) -> tuple[StanceClassifier, dict[str, 
     try:
         model = skops.io.load(file, trusted=sorted(untrusted))
     except Exception as exc:  # a file from another library version can fail in many ways
-        raise ArtifactError(f"{file}: cannot load the classifier: {type(exc).__name__}: {exc}") from None
+        changed = library_mismatches(meta)
+        why = ("; it was built with " + ", ".join(f"{lib} {saved} (installed: {now})"
+                                                  for lib, (saved, now) in changed.items()) if changed else "")
+        raise ArtifactError(f"{file}: cannot load the classifier: {type(exc).__name__}: {exc}{why}; "
+                            f"rebuild it with {rebuild_hint(KIND)}") from None
     if not isinstance(model, StanceClassifier) or not hasattr(model, "classifier_"):
         raise ArtifactError(f"{file}: does not hold a fitted StanceClassifier")
     saved = (meta.get("config") or {}).get("stance", {}).get("targets")
@@ -540,12 +796,38 @@ def load_stance_artifact(path: Path | str) -> tuple[StanceClassifier, dict[str, 
 def load_stance(path: Path | str = "models/stance") -> StanceClassifier:
     """Load a stance model directory after checking it.
 
+    Parameters
+    ----------
+    path : path-like, default "models/stance"
+        A directory written by the ``train_stance`` stage or :func:`save_stance`.
+
+    Returns
+    -------
+    StanceClassifier
+        A fitted classifier: ``classes_``, ``predict(texts, targets)``,
+        ``predict_proba(texts, targets)``, ``analyze(texts, targets)``.
+
     Raises
     ------
     ArtifactError
         If the directory, ``meta.json`` or the model file is missing, of the wrong kind or
-        format version (a version-1 directory, a pickle, must be rebuilt), a file's hash
-        differs from ``meta.json``, or ``model.skops`` holds a type outside
-        :data:`TRUSTED_TYPES` (all checked before anything is loaded).
+        format version (a version-1 directory, a pickle, must be rebuilt: the message
+        says how), a file's hash differs from ``meta.json``, or ``model.skops`` holds a
+        type outside :data:`TRUSTED_TYPES` (all checked before anything is loaded), or
+        skops cannot rebuild the classifier (the message names the library versions
+        that changed and how to rebuild it).
+
+    Warns
+    -----
+    VersionWarning
+        When scikit-learn, numpy or skops differ from the versions recorded in
+        ``meta.json``; the model loads, but its probabilities may differ.
+
+    Examples
+    --------
+    >>> from pipeline.stance.model import load_stance
+    >>> model = load_stance("models/stance")  # doctest: +SKIP
+    >>> model.predict(["NATO ignored Russia's concerns."], ["NATO"])  # doctest: +SKIP
+    array(['against'], dtype=object)
     """
     return load_stance_artifact(path)[0]

@@ -51,6 +51,13 @@ def build_model(settings: StanceConfig) -> StanceClassifier:
         random_state=settings.seed,
         target_features=settings.target_features,
         per_target=settings.per_target,
+        lexicon=settings.lexicon,
+        negation=settings.negation,
+        char_ngram_range=(settings.char_ngram_min, settings.char_ngram_max) if settings.char_ngram_max else (0, 0),
+        char_scope=settings.char_scope,
+        block_weights=dict(settings.block_weights) or None,
+        social_tokens=settings.social_tokens,
+        target_scope=settings.target_scope,
     )
 
 

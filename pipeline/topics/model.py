@@ -39,7 +39,14 @@ log = logging.getLogger(__name__)
 
 KIND = "topics"
 FORMAT_VERSION = 1
-LIBRARIES = ["gensim", "numpy", "tomotopy"]
+#: format versions :func:`load_topics` reads
+SUPPORTED_FORMAT_VERSIONS = (1,)
+#: libraries whose versions ``meta.json`` records (and loading checks); ``simplemma`` too with ``lemmatize``
+LIBRARIES = ["gensim", "numpy", "scipy", "tomotopy"]
+#: constructor arguments added after format version 1 came out, with the value a model
+#: saved without them was fitted with (before ``engine`` existed, gensim fitted every model);
+#: the others were added with a default that matches what older models did
+_LEGACY_PARAMS = {"engine": "gensim"}
 #: the E-step stops a document when its mean absolute change in gamma falls below this (gensim's default)
 GAMMA_THRESHOLD = 1e-3
 #: documents per block in :meth:`TopicModel.transform`; results do not depend on it
@@ -186,6 +193,15 @@ class TopicModel(TransformerMixin, BaseEstimator):
         The vocabulary as a gensim dictionary (``None`` after :func:`load_topics`).
     lda_ : gensim.models.LdaModel, tomotopy.LDAModel or None
         The engine's fitted model (``None`` after :func:`load_topics`; it is not saved).
+
+    Examples
+    --------
+    >>> from pipeline.topics import TopicModel
+    >>> model = TopicModel(num_topics=2, no_above=1.0).fit(texts)  # doctest: +SKIP
+    >>> model.transform(["Troops crossed the border."]).round(2)  # doctest: +SKIP
+    array([[0.08, 0.92]])
+    >>> model.top_words(1, n=3)  # doctest: +SKIP
+    [('troops', 0.061), ('border', 0.054), ('missile', 0.047)]
     """
 
     def __init__(
@@ -260,12 +276,31 @@ class TopicModel(TransformerMixin, BaseEstimator):
                              f"got engine {self.engine!r} and {sum(map(len, self.seed_words))} seed words")
 
     def make_preprocessor(self) -> Preprocessor:
-        """The tokenisation these parameters define (the fitted one is ``preprocessor_``)."""
+        """The tokenisation these parameters define (the fitted one is ``preprocessor_``).
+
+        Returns
+        -------
+        Preprocessor
+            Token length bounds, stop words and lemmatisation from the parameters; no
+            collocations (those are learned by :meth:`fit`).
+
+        Examples
+        --------
+        >>> TopicModel(stopwords_extra=[]).make_preprocessor().tokenize("The troops crossed")
+        ['troops', 'crossed']
+        """
         return Preprocessor(self.min_token_chars, self.max_token_chars, default_stopwords(self.stopwords_extra),
                             lemmatize=self.lemmatize)
 
     def fit(self, texts: Sequence[str], y: Any = None) -> TopicModel:
         """Fit on texts (a list or Series of str; not a generator).
+
+        Parameters
+        ----------
+        texts : sequence of str
+            The training texts; read more than once, so not a one-shot iterator.
+        y : None
+            Ignored (scikit-learn's transformer signature).
 
         Returns
         -------
@@ -274,9 +309,19 @@ class TopicModel(TransformerMixin, BaseEstimator):
 
         Raises
         ------
+        ValueError
+            If a parameter is invalid (the message names it, what was expected and what was got).
+        TypeError
+            If ``texts`` is a generator or another one-shot iterator.
         DataError
             If the vocabulary is empty after filtering or fewer than ``max(2, num_topics)``
             texts keep a vocabulary word.
+
+        Examples
+        --------
+        >>> model = TopicModel(num_topics=2, no_above=1.0, seed=1).fit(texts)  # doctest: +SKIP
+        >>> model.components_.shape  # doctest: +SKIP
+        (2, 16)
         """
         self._check_params()
         _refuse_iterator(texts, "texts")
@@ -284,7 +329,28 @@ class TopicModel(TransformerMixin, BaseEstimator):
         return self.fit_tokens([preprocessor.tokenize(t) for t in texts])
 
     def fit_tokens(self, token_lists: Sequence[list[str]]) -> TopicModel:
-        """Fit on texts already tokenised with :meth:`make_preprocessor` (see :meth:`fit`)."""
+        """Fit on texts already tokenised with :meth:`make_preprocessor`.
+
+        Parameters
+        ----------
+        token_lists : sequence of list of str
+            One token list per text; read more than once.
+
+        Returns
+        -------
+        TopicModel
+            ``self``.
+
+        Raises
+        ------
+        ValueError, TypeError, DataError
+            As :meth:`fit`.
+
+        Examples
+        --------
+        >>> model = TopicModel(2)  # doctest: +SKIP
+        >>> model.fit_tokens([model.make_preprocessor().tokenize(t) for t in texts])  # doctest: +SKIP
+        """
         self._check_params()
         _refuse_iterator(token_lists, "token_lists")
         preprocessor = self.make_preprocessor()
@@ -298,9 +364,32 @@ class TopicModel(TransformerMixin, BaseEstimator):
 
         The streaming path of the ``topics`` stage: the corpus holds token ids (on disk for
         large inputs) produced by ``preprocessor`` (collocations already joined), and is
-        read paragraph by paragraph; see :meth:`fit` for the errors. Afterwards
-        ``corpus_mapping_`` maps the corpus's ids to vocabulary ids (``-1``: not a
-        vocabulary word), for :meth:`transform_ids`.
+        read paragraph by paragraph. Afterwards ``corpus_mapping_`` maps the corpus's ids
+        to vocabulary ids (``-1``: not a vocabulary word), for :meth:`transform_ids`.
+
+        Parameters
+        ----------
+        corpus : TokenCorpus
+            Token ids of every paragraph; ``corpus.fit_mask`` marks those to fit on.
+        preprocessor : Preprocessor
+            The tokenisation that produced the corpus; saved with the model.
+
+        Returns
+        -------
+        TopicModel
+            ``self``.
+
+        Raises
+        ------
+        ValueError, DataError
+            As :meth:`fit`.
+
+        Examples
+        --------
+        >>> from pipeline.topics.corpus import TokenCorpus  # doctest: +SKIP
+        >>> model = TopicModel(2)  # doctest: +SKIP
+        >>> pre = model.make_preprocessor()  # doctest: +SKIP
+        >>> model.fit_corpus(TokenCorpus.from_token_lists([pre.tokenize(t) for t in texts]), pre)  # doctest: +SKIP
         """
         self._check_params()
         fit_rows = np.flatnonzero(corpus.fit_mask)
@@ -362,7 +451,24 @@ class TopicModel(TransformerMixin, BaseEstimator):
     def learn_phrases(self, token_lists: Iterable[list[str]], preprocessor: Preprocessor) -> Preprocessor:
         """Learn two-word collocations with gensim ``Phrases`` and add them to the preprocessor.
 
-        ``token_lists`` is read once, so a generator over a large table will do.
+        Parameters
+        ----------
+        token_lists : iterable of list of str
+            Read once, so a generator over a large table will do.
+        preprocessor : Preprocessor
+            The tokenisation that produced them.
+
+        Returns
+        -------
+        Preprocessor
+            A copy of ``preprocessor`` that joins the collocations (``phrase_min_count``
+            occurrences, NPMI at least ``phrase_threshold``) into ``word1_word2`` tokens.
+
+        Examples
+        --------
+        >>> pre = model.learn_phrases(token_lists, model.make_preprocessor())  # doctest: +SKIP
+        >>> "climate_change" in pre.phrases  # doctest: +SKIP
+        True
         """
         from dataclasses import replace
 
@@ -380,12 +486,52 @@ class TopicModel(TransformerMixin, BaseEstimator):
         self._word_index: dict[str, int] | None = None
 
     def tokenize(self, text: str) -> list[str]:
-        """Tokens of ``text`` under the fitted preprocessing."""
+        """Tokens of ``text`` under the fitted preprocessing.
+
+        Parameters
+        ----------
+        text : str
+
+        Returns
+        -------
+        list of str
+            Including words outside the vocabulary.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the model is not fitted.
+
+        Examples
+        --------
+        >>> model.tokenize("Troops crossed the border.")  # doctest: +SKIP
+        ['troops', 'crossed', 'border']
+        """
         check_is_fitted(self, "components_")
         return self.preprocessor_.tokenize(text)
 
     def bow(self, tokens: Iterable[str]) -> list[tuple[int, int]]:
-        """gensim bag of words (sorted ``(word id, count)``) of a token list; unknown words are dropped."""
+        """gensim bag of words of a token list; words outside the vocabulary are dropped.
+
+        Parameters
+        ----------
+        tokens : iterable of str
+
+        Returns
+        -------
+        list of (int, int)
+            ``(word id, count)`` sorted by word id; ids index ``vocabulary_``.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the model is not fitted.
+
+        Examples
+        --------
+        >>> model.bow(["troops", "border", "troops", "unknownword"])  # doctest: +SKIP
+        [(3, 1), (11, 2)]
+        """
         check_is_fitted(self, "components_")
         if getattr(self, "_word_index", None) is None:
             self._word_index = {w: i for i, w in enumerate(self.vocabulary_)}
@@ -400,7 +546,32 @@ class TopicModel(TransformerMixin, BaseEstimator):
     def transform(self, texts: Iterable[str]) -> np.ndarray:
         """Topic distributions of texts, shape ``(n_texts, num_topics)``; rows sum to 1.
 
-        A text with no vocabulary word gets the prior mean ``alpha_ / alpha_.sum()``.
+        A text with no vocabulary word gets the prior mean ``alpha_ / alpha_.sum()``. The
+        E-step starts every text from the same point, so a text gets the same row in any
+        batch, in any process, before and after a save -> load round trip.
+
+        Parameters
+        ----------
+        texts : iterable of str
+            Not a single string.
+
+        Returns
+        -------
+        ndarray of shape (n_texts, num_topics)
+            float64; row ``i`` is the topic distribution of ``texts[i]``.
+
+        Raises
+        ------
+        TypeError
+            If ``texts`` is a single string.
+        sklearn.exceptions.NotFittedError
+            If the model is not fitted.
+
+        Examples
+        --------
+        >>> model = load_topics("models/topics")  # doctest: +SKIP
+        >>> model.transform(["NATO expansion ignored our warnings."]).sum(axis=1)  # doctest: +SKIP
+        array([1.])
         """
         check_is_fitted(self, "components_")
         if isinstance(texts, str):
@@ -408,7 +579,26 @@ class TopicModel(TransformerMixin, BaseEstimator):
         return self.transform_tokens([self.preprocessor_.tokenize(t) for t in texts])
 
     def transform_tokens(self, token_lists: Iterable[list[str]]) -> np.ndarray:
-        """Like :meth:`transform`, for texts already tokenised with ``preprocessor_``."""
+        """Like :meth:`transform`, for texts already tokenised with ``preprocessor_``.
+
+        Parameters
+        ----------
+        token_lists : iterable of list of str
+
+        Returns
+        -------
+        ndarray of shape (n_texts, num_topics)
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the model is not fitted.
+
+        Examples
+        --------
+        >>> model.transform_tokens([model.tokenize("Troops crossed the border.")])  # doctest: +SKIP
+        array([[0.08, 0.92]])
+        """
         check_is_fitted(self, "components_")
         if getattr(self, "_word_index", None) is None:
             self._word_index = {w: i for i, w in enumerate(self.vocabulary_)}
@@ -426,6 +616,28 @@ class TopicModel(TransformerMixin, BaseEstimator):
         Text ``i`` is ``ids[offsets[i]:offsets[i + 1]]`` (word order does not matter; ``-1``
         entries are ignored). This is the streaming path of the ``topics`` stage; the result
         equals :meth:`transform` of the same texts.
+
+        Parameters
+        ----------
+        ids : ndarray of int
+            Vocabulary ids of all texts, one after the other.
+        offsets : ndarray of int
+            ``len(texts) + 1`` increasing positions in ``ids``, starting at 0.
+
+        Returns
+        -------
+        ndarray of shape (len(offsets) - 1, num_topics)
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the model is not fitted.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> model.transform_ids(np.array([3, 11, 11]), np.array([0, 1, 3]))  # doctest: +SKIP
+        array([[0.2, 0.8], [0.1, 0.9]])
         """
         from scipy.sparse import coo_matrix
 
@@ -472,12 +684,53 @@ class TopicModel(TransformerMixin, BaseEstimator):
         return gamma
 
     def topic_word(self) -> np.ndarray:
-        """p(word | topic), shape ``(K, V)``: ``components_`` with rows normalised."""
+        """p(word | topic): ``components_`` with rows normalised.
+
+        Returns
+        -------
+        ndarray of shape (num_topics, len(vocabulary_))
+            Each row sums to 1.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the model is not fitted.
+
+        Examples
+        --------
+        >>> model.topic_word().sum(axis=1)  # doctest: +SKIP
+        array([1., 1.])
+        """
         check_is_fitted(self, "components_")
         return self.components_ / self.components_.sum(axis=1, keepdims=True)
 
     def top_words(self, k: int, n: int = 10) -> list[tuple[str, float]]:
-        """The ``n`` most probable words of topic ``k`` with their probabilities, best first."""
+        """The ``n`` most probable words of topic ``k`` with their probabilities, best first.
+
+        Parameters
+        ----------
+        k : int
+            Topic index, ``0 <= k < num_topics``.
+        n : int, default 10
+            How many words.
+
+        Returns
+        -------
+        list of (str, float)
+            ``(word, p(word | topic))``, most probable first (ties in vocabulary order).
+
+        Raises
+        ------
+        ValueError
+            If ``k`` is not a topic index or ``n`` is not an integer >= 1.
+        sklearn.exceptions.NotFittedError
+            If the model is not fitted.
+
+        Examples
+        --------
+        >>> model.top_words(0, n=3)  # doctest: +SKIP
+        [('security', 0.021), ('nuclear', 0.015), ('weapons', 0.012)]
+        """
         check_is_fitted(self, "components_")
         if not _is_int(k) or not 0 <= k < self.components_.shape[0]:
             raise ValueError(f"k must be a topic index in 0..{self.components_.shape[0] - 1}, got {k!r}")
@@ -491,7 +744,37 @@ class TopicModel(TransformerMixin, BaseEstimator):
 
     def save(self, path: Path | str, *, config: dict[str, Any] | None = None,
              inputs: dict[str, str] | None = None) -> Path:
-        """Write the model directory (see :mod:`pipeline.topics` for the format)."""
+        """Write the model directory (see :mod:`pipeline.topics` for the format), atomically.
+
+        Parameters
+        ----------
+        path : path-like
+            The directory; replaced as a whole if it exists.
+        config : dict, optional
+            Recorded in ``meta.json`` (the ``topics`` stage passes ``{"topics": section}``);
+            defaults to ``{"params": constructor arguments}``.
+        inputs : dict, optional
+            Input file -> SHA-256, recorded in ``meta.json``.
+
+        Returns
+        -------
+        Path
+            The directory. Its ``meta.json`` records the format version, the package,
+            Python and library (gensim, numpy, scipy, tomotopy; simplemma with
+            ``lemmatize``) versions, ``config``, ``inputs`` and the SHA-256 of every file.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the model is not fitted.
+
+        Examples
+        --------
+        >>> model.save("models/topics")  # doctest: +SKIP
+        PosixPath('models/topics')
+        >>> load_topics("models/topics").vocabulary_ == model.vocabulary_  # doctest: +SKIP
+        True
+        """
         check_is_fitted(self, "components_")
         params = self.get_params()
         params["stopwords_extra"] = list(params["stopwords_extra"])
@@ -509,20 +792,52 @@ class TopicModel(TransformerMixin, BaseEstimator):
             np.save(tmp / FILES["alpha"], self.alpha_, allow_pickle=False)
             np.save(tmp / FILES["eta"], self.eta_, allow_pickle=False)
 
+        libraries = [*LIBRARIES, "simplemma"] if self.preprocessor_.lemmatize else LIBRARIES
         return save_artifact(path, KIND, FORMAT_VERSION, write_files, config=config or {"params": params},
-                             inputs=inputs, libraries=LIBRARIES, extra={"created_by": "pipeline topics"})
+                             inputs=inputs, libraries=libraries, extra={"created_by": "pipeline topics"})
 
     @classmethod
     def load(cls, path: Path | str) -> TopicModel:
-        """Load a model directory after :func:`~pipeline.artifacts.check_artifact` accepts it."""
+        """Load a model directory after :func:`~pipeline.artifacts.check_artifact` accepts it.
+
+        Parameters
+        ----------
+        path : path-like
+            A directory written by :meth:`save`.
+
+        Returns
+        -------
+        TopicModel
+            The fitted model, without the engine's native model (``lda_`` and
+            ``dictionary_`` are None): everything :meth:`transform` needs is in the files.
+
+        Raises
+        ------
+        ArtifactError
+            See :func:`load_topics`.
+
+        Warns
+        -----
+        VersionWarning
+            When a library version recorded in ``meta.json`` differs from the installed one.
+
+        Examples
+        --------
+        >>> model = TopicModel.load("models/topics")  # doctest: +SKIP
+        """
+        return cls._load_with_meta(path)[0]
+
+    @classmethod
+    def _load_with_meta(cls, path: Path | str) -> tuple[TopicModel, dict[str, Any]]:
         path = Path(path)
-        check_artifact(path, KIND, [FORMAT_VERSION])
+        meta = check_artifact(path, KIND, SUPPORTED_FORMAT_VERSIONS)
         try:
             params_doc = json.loads((path / FILES["params"]).read_text(encoding="utf-8"))
             params = params_doc["params"]
             known = set(cls._get_param_names())
             if not isinstance(params, dict) or set(params) - known:
                 raise ValueError(f"unknown parameters {sorted(set(params) - known)}")
+            params = {**_LEGACY_PARAMS, **params}
             model = cls(**params)
             model._check_params()
             model.preprocessor_ = Preprocessor.from_dict(
@@ -553,18 +868,70 @@ class TopicModel(TransformerMixin, BaseEstimator):
         model.dictionary_ = None
         model._reset_cache()
         log.debug("loaded topic model %s: %d topics, %d words", path, k, v)
-        return model
+        return model, meta
+
+
+def load_topics_artifact(path: Path | str) -> tuple[TopicModel, dict[str, Any]]:
+    """Load a topic model directory and return ``(model, meta)``; see :func:`load_topics`.
+
+    Parameters
+    ----------
+    path : path-like
+        A directory written by the ``topics`` stage or :meth:`TopicModel.save`.
+
+    Returns
+    -------
+    model : TopicModel
+    meta : dict
+        Its ``meta.json``: format and package versions, library versions, config, input
+        and file hashes.
+
+    Raises
+    ------
+    ArtifactError
+        See :func:`load_topics`.
+    """
+    return TopicModel._load_with_meta(path)
 
 
 def load_topics(path: Path | str = "models/topics") -> TopicModel:
     """Load a topic model directory written by the ``topics`` stage.
 
     The directory's ``meta.json`` (kind, format version, file hashes) is checked before
-    any file is read; nothing in the directory is unpickled.
+    any file is read; nothing in the directory is unpickled. Every directory of format
+    version 1 loads, including those written before the engine, seed-word, collocation
+    and lemmatisation options existed (their models are read as fitted with gensim and
+    none of those options).
+
+    Parameters
+    ----------
+    path : path-like, default "models/topics"
+        The model directory (relative paths are resolved against the working directory).
+
+    Returns
+    -------
+    TopicModel
+        A fitted model: ``num_topics``, ``top_words(k, n=10)``, ``transform(texts)``.
 
     Raises
     ------
     ArtifactError
-        If the directory is missing, tampered with, of another kind or version, or malformed.
+        If the directory is missing, tampered with (a file's hash differs from
+        ``meta.json`` or an unlisted file is present), of another kind, of a format
+        version this package does not read (the message says how to rebuild it), or
+        malformed.
+
+    Warns
+    -----
+    VersionWarning
+        When a library version recorded in ``meta.json`` (gensim, numpy, scipy,
+        tomotopy, ...) differs from the installed one; the model still loads.
+
+    Examples
+    --------
+    >>> from pipeline.topics import load_topics
+    >>> model = load_topics("models/topics")  # doctest: +SKIP
+    >>> model.transform(["NATO expansion ignored our warnings."]).shape  # doctest: +SKIP
+    (1, 8)
     """
     return TopicModel.load(path)
