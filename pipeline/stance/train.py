@@ -80,13 +80,14 @@ def cross_validate(model: StanceClassifier, examples: Sequence[LabelledExample],
     """Out-of-fold scores of ``model`` on ``examples`` (pure: no I/O).
 
     Folds are stratified by target and label when every (target, label) group has at
-    least ``folds`` examples, otherwise by label. ``folds`` is lowered to the size of the
+    least ``folds`` examples, otherwise by label, and grouped by text: a paragraph labelled
+    for several targets never sits on both sides of a split. ``folds`` is lowered to the size of the
     rarest label when needed (with a warning) and the cross-validation is skipped when
     that leaves fewer than two folds.
     """
     from sklearn.base import clone
     from sklearn.metrics import precision_recall_fscore_support
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.model_selection import StratifiedGroupKFold
 
     y = np.asarray([e.label for e in examples], dtype=object)
     pairs = [(e.text, e.target) for e in examples]
@@ -104,9 +105,12 @@ def cross_validate(model: StanceClassifier, examples: Sequence[LabelledExample],
     groups = np.asarray([f"{e.target}|{e.label}" for e in examples], dtype=object)
     by_group = min(Counter(groups.tolist()).values()) >= k
     strata = groups if by_group else y
-    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    texts = np.asarray([" ".join(e.text.split()) for e in examples], dtype=object)
+    if len(set(texts.tolist())) < k:
+        texts = np.arange(len(y))  # too few distinct texts to group: plain stratified folds
+    splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
     predicted = np.empty(len(y), dtype=object)
-    for train_index, test_index in splitter.split(np.zeros(len(y)), strata):
+    for train_index, test_index in splitter.split(np.zeros(len(y)), strata, groups=texts):
         fold_model = clone(model).fit([pairs[i] for i in train_index], y[train_index])
         predicted[test_index] = fold_model.predict([pairs[i] for i in test_index])
 
@@ -115,6 +119,7 @@ def cross_validate(model: StanceClassifier, examples: Sequence[LabelledExample],
     metrics["baseline_macro_f1"] = _scores(y.tolist(), [majority] * len(y))["macro_f1"]
     metrics["cv_folds"] = k
     metrics["cv_stratified_by"] = "target+label" if by_group else "label"
+    metrics["cv_grouped_by"] = "text"
     per_target: dict[str, Any] = {}
     targets = np.asarray([e.target for e in examples], dtype=object)
     for target in sorted(set(targets.tolist())):
