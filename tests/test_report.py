@@ -169,6 +169,7 @@ def test_report_without_metadata_says_so(tmp_path: Path) -> None:
     page = config.report.output.read_text(encoding="utf-8")
     assert page.count("has none of the metadata columns") == 2  # topics and stance sections
     assert len(IMG.findall(page)) == 3 and "by year" not in page
+    assert (config.report.plots / "against_by_year.csv").read_text() == "year,target\n"  # header only
 
 
 def test_report_with_year_and_country(tmp_path: Path) -> None:
@@ -189,6 +190,8 @@ def test_report_with_year_and_country(tmp_path: Path) -> None:
     # groups largest first: RUS (3 paragraphs), USA (2), CHN (1); NATO against twice in RUS and CHN
     assert [g for g in re.findall(r"<tr><th>([A-Z]{3})</th>", by_country)] == ["RUS", "USA", "CHN"]
     assert by_country.count("+1.00") == 2
+    by_year = pd.read_csv(config.report.plots / "against_by_year.csv")  # the DVC plot: one row per against mention
+    assert by_year["target"].tolist() == ["NATO", "NATO"] and set(by_year["year"]) <= {2014, 2015, 2016}
 
 
 def test_year_column_reads_numbers_and_dates() -> None:

@@ -109,7 +109,8 @@ def build_report(inputs: ReportInputs, settings: ReportConfig | None = None) -> 
     Report
         ``html``; ``metrics`` (documents, paragraphs, duplicates, documents_skipped, num_topics,
         mentions, stance label counts overall and per target, and per-target shares with net
-        against); ``plots`` (``topics.csv``, ``stance_by_target.csv``, ``against_by_topic.csv``).
+        against); ``plots`` (``topics.csv``, ``stance_by_target.csv``, ``against_by_topic.csv``,
+        ``against_by_year.csv``).
     """
     settings = settings or ReportConfig()
     check_columns(inputs)
@@ -149,8 +150,9 @@ def build_report(inputs: ReportInputs, settings: ReportConfig | None = None) -> 
         parts.append('<h2 id="inputs">Inputs</h2><p class="meta">' + "<br>".join(
             f"{esc(k)}: {esc(v)}" for k, v in inputs.sources.items()) + "</p>")
     parts.append("</body></html>\n")
+    years = None if year is None else meta[KEYS].assign(year=year[1].to_numpy())
     return Report("\n".join(parts), headline_metrics(corpus, table, counts, by_target),
-                  plot_tables(table, rows, by_target))
+                  plot_tables(table, rows, by_target, years))
 
 
 def main(config: Config) -> None:

@@ -62,8 +62,14 @@ def topic_target_heatmap(net: np.ndarray, counts: np.ndarray, topic_names: list[
                             annotations=notes)
 
 
-def plot_tables(table: pd.DataFrame, rows: pd.DataFrame, by_target: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """The DVC plot tables (file name -> frame): ``topics.csv``, ``stance_by_target.csv``, ``against_by_topic.csv``."""
+def plot_tables(table: pd.DataFrame, rows: pd.DataFrame, by_target: pd.DataFrame,
+                years: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """The DVC plot tables (file name -> frame).
+
+    ``topics.csv``, ``stance_by_target.csv``, ``against_by_topic.csv`` and ``against_by_year.csv``
+    (one row per against mention with its paragraph's year; only the header when the paragraph
+    table has no time column). ``years`` maps ``doc_id``, ``para_id`` to ``year``.
+    """
     names = {int(t): f"{int(t)}: {lab}" for t, lab in zip(table["topic"], table["label"], strict=True)}
     topics = pd.DataFrame({"topic": table["topic"].astype(int), "label": [names[int(t)] for t in table["topic"]],
                            "prevalence": (100 * table["prevalence"].astype(float)).round(4)})
@@ -76,7 +82,13 @@ def plot_tables(table: pd.DataFrame, rows: pd.DataFrame, by_target: pd.DataFrame
     stance = by_target.copy()
     for col in ("favor_share", "against_share", "neutral_share", "net_against"):
         stance[col] = stance[col].astype(float).round(4)
-    return {"topics.csv": topics, "stance_by_target.csv": stance, "against_by_topic.csv": against}
+    by_year = pd.DataFrame({"year": pd.Series(dtype="int64"), "target": pd.Series(dtype="object")})
+    if years is not None and len(years):
+        dated = rows[rows["label"] == "against"].merge(years, on=["doc_id", "para_id"], how="inner")
+        dated = dated.dropna(subset=["year"]).sort_values(["year", "target", "doc_id", "para_id"], kind="stable")
+        by_year = pd.DataFrame({"year": dated["year"].astype(int).to_numpy(), "target": dated["target"].to_numpy()})
+    return {"topics.csv": topics, "stance_by_target.csv": stance, "against_by_topic.csv": against,
+            "against_by_year.csv": by_year}
 
 
 def write_plots(directory: Path, plots: dict[str, pd.DataFrame]) -> None:
