@@ -12,20 +12,22 @@ Paragraphs are the lines of 20 or more words of the UN General Debate speeches o
 sessions 76-78. ``--paragraphs`` of them (default 20,000) are sampled with a fixed seed,
 and every paragraph is paired with every target (20,000 x 7 = 140,000 pairs).
 
-Three timings, in this order, each the best of ``--repeats`` runs (the model is warm: one
-small call precedes them):
+Timings, in this order, each the best of ``--repeats`` runs (the model is warm: one small
+call precedes them), the first two for every ``--jobs`` value (``n_jobs``, worker processes as
+``compute.n_jobs``; the results must be identical for every value, which is checked):
 
 ``classify_paragraphs``
     ``pipeline.stance.predict.classify_paragraphs``, the ``stance`` stage's function (in
-    batches of ``stance.batch_size`` paragraphs): it finds mentions, scores the mentioned
-    pairs, picks the evidence sentence and builds the output table; its rate counts every
-    pair (mentioned or not), as the stage does;
+    batches of ``stance.batch_size`` paragraphs, shared by ``n_jobs`` workers): it finds
+    mentions, scores the mentioned pairs, picks the evidence sentence and builds the output
+    table; its rate counts every pair (mentioned or not), as the stage does;
 ``predict_proba_mentioned``
-    ``StanceClassifier.predict_proba`` in one call on the pairs whose paragraph mentions
-    the target (the only pairs the ``stance`` stage sends to the classifier);
+    ``StanceClassifier.predict_proba(..., n_jobs=n_jobs)`` in one call on the pairs whose
+    paragraph mentions the target (the only pairs the ``stance`` stage sends to the
+    classifier); below ``_PARALLEL_MIN_PAIRS`` pairs it does not start workers;
 ``predict_proba_all``
-    ``predict_proba`` in one call on every pair, mentioned or not (a text without a mention
-    is scored from its words alone).
+    ``predict_proba`` (``n_jobs=1``) in one call on every pair, mentioned or not (a text
+    without a mention is scored from its words alone).
 
 The paragraphs are read in a spawned child process, so the CSV does not count in this
 process's peak RSS; the peak is recorded after each step, as it only grows.
@@ -44,14 +46,17 @@ targets), ``n_pairs_mentioned`` (pairs whose paragraph mentions the target),
 ``mention_rate``, ``train_examples``, ``train_seconds``;
 ``predict_proba_mentioned``, ``predict_proba_all``, ``classify_paragraphs``: each with
 ``n_pairs``, ``seconds`` and ``pairs_per_s`` (``classify_paragraphs`` also
-``mentioned_pairs_per_s``, mentioned pairs per second of the whole call, and ``batch_size``);
+``mentioned_pairs_per_s``, mentioned pairs per second of the whole call, and ``batch_size``),
+with ``n_jobs=1``; ``predict_proba_mentioned_by_jobs`` and ``classify_paragraphs_by_jobs``:
+the same for each ``--jobs`` value (keyed by it), ``parallel_min_pairs`` (the size from which
+``predict_proba`` starts workers) and ``identical_across_jobs`` (always true, or the run fails);
 ``profile``: ``classify_paragraphs`` (``paragraphs``) and ``predict_proba_mentioned``
 (``n_pairs``), each with ``seconds`` (under the profiler, so slower than above) and ``top``
 (``function``, ``own_s``, ``cum_s``, ``calls``, by own time); ``peak_rss_mb`` (of this process),
 ``peak_rss_mb_after`` (``after_setup``, ``after_classify_paragraphs``,
 ``after_predict_proba_mentioned``, ``after_predict_proba_all``), ``threads`` (the thread limit), ``seconds`` (whole run), ``target_pairs_per_s`` (10,000)
-and ``meets_target`` (``classify_paragraphs`` and ``predict_proba_mentioned`` both at or
-above it).
+and ``meets_target`` (``classify_paragraphs`` and ``predict_proba_mentioned``, with
+``n_jobs=1``, both at or above it).
 """
 
 from __future__ import annotations
@@ -191,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile-paragraphs", type=int, default=2000,
                         help="paragraphs classified under cProfile; 0 skips profiling (default: %(default)s)")
     parser.add_argument("--profile-top", type=int, default=12, help="functions reported from the profile (default: %(default)s)")
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2],
+                        help="n_jobs values timed; 1 is always included (default: %(default)s)")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -202,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     t_all = time.perf_counter()
 
     from pipeline.config import load_config
+    from pipeline.stance import model as model_module
     from pipeline.stance.data import read_labels
     from pipeline.stance.predict import classify_paragraphs
     from pipeline.stance.train import build_model
@@ -236,19 +244,40 @@ def main(argv: list[str] | None = None) -> int:
 
     rss = {"after_setup": peak_rss_mb()}
     frame = paragraphs[["doc_id", "para_id", "text"]]
-    seconds, rows = best_time(lambda: classify_paragraphs(model, frame, target_names, batch_size), args.repeats)
-    classify = rate(n_pairs, seconds)
-    classify["mentioned_pairs_per_s"] = round(len(mentioned) / seconds, 1)
-    classify["batch_size"] = batch_size
-    if len(rows) != n_pairs or int((rows["label"] != "none").sum()) != len(mentioned):
-        raise AssertionError("classify_paragraphs returned an unexpected number of rows or mentioned pairs")
-    del rows
+    jobs_values = sorted(set(args.jobs) | {1})
+    classify_by_jobs: dict[str, dict[str, Any]] = {}
+    first_rows = None
+    for jobs in jobs_values:
+        seconds, rows = best_time(lambda: classify_paragraphs(model, frame, target_names, batch_size, jobs),  # noqa: B023
+                                  args.repeats)
+        classify = rate(n_pairs, seconds)
+        classify["mentioned_pairs_per_s"] = round(len(mentioned) / seconds, 1)
+        classify["batch_size"] = batch_size
+        if len(rows) != n_pairs or int((rows["label"] != "none").sum()) != len(mentioned):
+            raise AssertionError("classify_paragraphs returned an unexpected number of rows or mentioned pairs")
+        if first_rows is None:
+            first_rows = rows
+        elif not rows.equals(first_rows):
+            raise AssertionError(f"classify_paragraphs with n_jobs={jobs} differs from n_jobs=1")
+        del rows
+        classify_by_jobs[str(jobs)] = classify
+        log.info("classify_paragraphs, n_jobs=%d: %s", jobs, classify)
+    del first_rows
+    classify = classify_by_jobs["1"]
     rss["after_classify_paragraphs"] = peak_rss_mb()
-    log.info("classify_paragraphs: %s", classify)
-    seconds, _ = best_time(lambda: model.predict_proba(m_texts, m_targets), args.repeats)
-    proba_mentioned = rate(len(mentioned), seconds)
+    mentioned_by_jobs: dict[str, dict[str, Any]] = {}
+    first_proba = None
+    for jobs in jobs_values:
+        seconds, proba = best_time(lambda: model.predict_proba(m_texts, m_targets, n_jobs=jobs),  # noqa: B023
+                                   args.repeats)
+        if first_proba is None:
+            first_proba = proba
+        elif proba.tobytes() != first_proba.tobytes():
+            raise AssertionError(f"predict_proba with n_jobs={jobs} differs from n_jobs=1")
+        mentioned_by_jobs[str(jobs)] = rate(len(mentioned), seconds)
+        log.info("predict_proba, mentioned pairs, n_jobs=%d: %s", jobs, mentioned_by_jobs[str(jobs)])
+    proba_mentioned = mentioned_by_jobs["1"]
     rss["after_predict_proba_mentioned"] = peak_rss_mb()
-    log.info("predict_proba, mentioned pairs: %s", proba_mentioned)
     seconds, _ = best_time(lambda: model.predict_proba(pair_texts, pair_targets), args.repeats)
     proba_all = rate(n_pairs, seconds)
     rss["after_predict_proba_all"] = peak_rss_mb()
@@ -278,6 +307,10 @@ def main(argv: list[str] | None = None) -> int:
         "predict_proba_mentioned": proba_mentioned,
         "predict_proba_all": proba_all,
         "classify_paragraphs": classify,
+        "predict_proba_mentioned_by_jobs": mentioned_by_jobs,
+        "classify_paragraphs_by_jobs": classify_by_jobs,
+        "parallel_min_pairs": model_module._PARALLEL_MIN_PAIRS,
+        "identical_across_jobs": True,
         "profile": profile,
         "peak_rss_mb": peak_rss_mb(),
         "peak_rss_mb_after": rss,

@@ -59,7 +59,9 @@ def sentence_spans(text: str, newlines: bool = False) -> list[Span]:
         Also end a sentence at a line break (paragraph text, where a line break separates an
         attached heading). Leave it off for raw source text, where line breaks are wrapping.
     """
-    pattern = _SENTENCE_OR_LINE_END if newlines else _SENTENCE_END
+    # without a line break the line-end alternative never matches, and the plain pattern, which
+    # opens with a character set, is found much faster
+    pattern = _SENTENCE_OR_LINE_END if newlines and "\n" in text else _SENTENCE_END
     spans: list[Span] = []
     start = 0
     for match in pattern.finditer(text):

@@ -2,30 +2,30 @@
 
 A batch is a run of consecutive input documents (:func:`document_batches`). Each is turned
 into a :class:`SegmentedBatch` by :func:`segment_batch`, a pure function of the batch and the
-settings, so the result does not depend on which process ran it; :func:`ordered_map` hands
-the batches to joblib and yields the results in input order. Together: the same paragraph
-table for any ``n_jobs``.
+settings, so the result does not depend on which process ran it;
+:func:`~pipeline.parallel.ordered_map` (re-exported here) hands the batches to joblib and yields
+the results in input order. Together: the same paragraph table for any ``n_jobs``.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import chain, islice
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from ..config import DedupConfig
+from ..parallel import effective_jobs, ordered_map
 from .dedup import local_token_sets
 from .readers import Document
 from .segment import SegmentOptions, SegmentStats, segment_document
 
-T = TypeVar("T")
-R = TypeVar("R")
+__all__ = ["PARAGRAPH_SCHEMA", "SegmentedBatch", "document_batches", "effective_jobs", "ordered_map",
+           "plain", "segment_batch"]
 
 #: a batch ends after this many characters of text ...
 BATCH_CHARS = 2_000_000
@@ -168,28 +168,3 @@ def document_batches(docs: Iterable[Document], max_chars: int | None = None,
             batch, chars = [], 0
     if batch:
         yield batch
-
-
-def effective_jobs(n_jobs: int) -> int:
-    """Processes that ``n_jobs`` means on this machine (joblib semantics: -1 is every core)."""
-    from joblib import effective_n_jobs
-
-    return max(1, int(effective_n_jobs(n_jobs)))
-
-
-def ordered_map(func: Callable[[T], R], items: Iterable[T], n_jobs: int = 1) -> Iterator[R]:
-    """``func(item)`` for every item, in input order, lazily; in ``n_jobs`` worker processes.
-
-    With one job the items are mapped in this process. Otherwise joblib's ``loky`` workers run
-    them, at most ``2 * n_jobs`` items ahead of the consumer, so memory stays bounded when
-    ``items`` is a stream.
-    """
-    jobs = effective_jobs(n_jobs)
-    items = iter(items)
-    head = list(islice(items, 2))
-    if jobs == 1 or len(head) < 2:  # one item: starting workers would only cost time
-        return map(func, chain(head, items))
-    from joblib import Parallel, delayed
-
-    parallel = Parallel(n_jobs=jobs, backend="loky", return_as="generator", pre_dispatch="2*n_jobs")
-    return iter(parallel(delayed(func)(item) for item in chain(head, items)))

@@ -25,9 +25,11 @@ keeps three blocks of lower-cased tokens:
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress
 
 from ..sentences import Span
 from ..sentences import sentence_spans as _sentence_spans
@@ -39,6 +41,15 @@ OTHER_TOKEN = "xxother"
 _TOKEN = re.compile(r"[^\W_]+|[!?]")
 #: with ``social_tokens``: hashtags and user names keep their ``#`` / ``@``
 _SOCIAL_TOKEN = re.compile(r"[#@]?[^\W_]+|[!?]")
+#: ``str.translate`` table that leaves ASCII letters and digits, spaces out ``!`` and ``?`` and blanks the rest
+_ASCII_SPLIT = str.maketrans({**{chr(i): " " for i in range(128) if not chr(i).isalnum()}, "!": " ! ", "?": " ? "})
+#: the same without ``!`` and ``?`` (for text that has none): one character for one
+_ASCII_BLANK = str.maketrans({chr(i): " " for i in range(128) if not chr(i).isalnum()})
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+#: the characters whose lower case is not one character of the same class, wherever they stand
+_LOWER_UNSAFE = ("\u0130", "\u03a3")
+
+
 def sentence_spans(text: str) -> list[Span]:
     """Sentences of a paragraph; a line break (an attached heading) also ends one."""
     return _sentence_spans(text, newlines=True)
@@ -90,40 +101,91 @@ class TokenizedText:
     for each target asked about gives the same views as :func:`target_view`, faster.
     """
 
-    __slots__ = ("_sentence_of", "_spans", "mention_names", "mention_positions", "starts", "text", "tokens")
+    __slots__ = ("mention_names", "mention_positions", "sentence_of", "spans", "text", "tokens")
 
-    def __init__(self, text: str, tokens: list[str], starts: list[int], mention_positions: list[int],
-                 mention_names: list[str]) -> None:
+    def __init__(self, text: str, tokens: list[str], mention_positions: list[int], mention_names: list[str],
+                 spans: list[Span] | None = None, sentence_of: list[int] | None = None) -> None:
         self.text = text
         self.tokens = tokens
-        self.starts = starts
         self.mention_positions = mention_positions
         self.mention_names = mention_names
-        self._spans: list[Span] | None = None
-        self._sentence_of: list[int] | None = None
+        #: the text's sentences and the sentence of each token (only when it mentions a target)
+        self.spans = spans
+        self.sentence_of = sentence_of
 
     @classmethod
     def of(cls, text: str, mentions: Sequence[tuple[int, int, str]], social_tokens: bool = False) -> TokenizedText:
         """Tokenise ``text`` whose target mentions are ``mentions`` (``all_mentions`` output)."""
-        pattern = _SOCIAL_TOKEN if social_tokens else _TOKEN
+        find = (_SOCIAL_TOKEN if social_tokens else _TOKEN).findall
+        # lower-casing the text keeps every offset and token boundary (each character lowers to
+        # one character of the same class), so the tokens of the lower-cased text are the
+        # lower-cased tokens; except for two characters (checked over all of Unicode by a test):
+        # U+0130 lowers to two characters, and U+03A3 lowers by its context (final sigma)
+        whole = text.isascii() or not (_LOWER_UNSAFE[0] in text or _LOWER_UNSAFE[1] in text)
+        source = text.lower() if whole else text
+        split = blank = False
+        if whole and not social_tokens:
+            # ``_TOKEN`` on ASCII text is: runs of letters and digits, and each ``!`` / ``?``, which
+            # ``str.translate`` + ``str.split`` find several times faster than the regex; a
+            # non-ASCII character that is not a letter or digit separates tokens as a space does
+            if not source.isascii():
+                for char in set(_NON_ASCII.findall(source)):
+                    if not char.isalnum():
+                        source = source.replace(char, " ")
+            split = source.isascii()
+            if split and "!" not in source and "?" not in source:
+                # blanking is one character for one, so offsets hold: translate once, split by piece
+                source = source.translate(_ASCII_BLANK)
+                blank = True
+        if not mentions:
+            if blank:
+                return cls(text, source.split(), [], [])
+            if split:
+                return cls(text, source.translate(_ASCII_SPLIT).split(), [], [])
+
+        def tokens_of(start: int, end: int) -> list[str]:
+            if blank:
+                return source[start:end].split()
+            if split:
+                return source[start:end].translate(_ASCII_SPLIT).split()
+            return find(source, start, end) if whole else [t.lower() for t in find(text, start, end)]
+
+        if not mentions:
+            return cls(text, tokens_of(0, len(text)), [], [])
+        spans = sentence_spans(text)
+        # a token of ``sentence_of[i] == k`` starts at or after the start of sentence k (the first
+        # sentence also takes what precedes it); white space precedes every sentence start, so
+        # cutting the text there never cuts a token
+        cuts = [start for start, _ in spans[1:]]
         tokens: list[str] = []
-        starts: list[int] = []
+        sentence_of: list[int] = []
         positions: list[int] = []
         names: list[str] = []
+        k = 0  # cuts at or before the cursor: the cursor's sentence
+
+        def add(start: int, end: int) -> None:
+            nonlocal k
+            while start < end:
+                while k < len(cuts) and cuts[k] <= start:
+                    k += 1
+                stop = cuts[k] if k < len(cuts) and cuts[k] < end else end
+                piece = tokens_of(start, stop)
+                tokens.extend(piece)
+                sentence_of.extend([k] * len(piece))
+                start = stop
+
         cursor = 0
         for start, end, name in mentions:
-            for m in pattern.finditer(text, cursor, start):
-                tokens.append(m.group().lower())
-                starts.append(m.start())
+            add(cursor, start)
+            while k < len(cuts) and cuts[k] <= start:
+                k += 1
             positions.append(len(tokens))
             names.append(name)
             tokens.append(OTHER_TOKEN)
-            starts.append(start)
+            sentence_of.append(k)
             cursor = end
-        for m in pattern.finditer(text, cursor, len(text)):
-            tokens.append(m.group().lower())
-            starts.append(m.start())
-        return cls(text, tokens, starts, positions, names)
+        add(cursor, len(text))
+        return cls(text, tokens, positions, names, spans, sentence_of)
 
     def view(self, target: str, window: int) -> TargetView:
         """The :class:`TargetView` toward ``target`` (see :func:`target_view`)."""
@@ -133,25 +195,14 @@ class TokenizedText:
         tokens = list(self.tokens)
         for p in target_positions:
             tokens[p] = TARGET_TOKEN
-        if self._spans is None:
-            self._spans = sentence_spans(self.text)
-            self._sentence_of = _sentence_index(self.starts, self._spans)
-        spans, sentence_of = self._spans, self._sentence_of
+        spans, sentence_of = self.spans, self.sentence_of
+        assert spans is not None and sentence_of is not None  # set whenever there are mentions
         wanted = sorted({sentence_of[i] for i in target_positions})
-        sentences = tuple(tuple(t for t, s in zip(tokens, sentence_of, strict=True) if s == k) for k in wanted)
+        # ``sentence_of`` never decreases, so a sentence's tokens are one run of ``tokens``
+        sentences = tuple(tuple(tokens[bisect_left(sentence_of, k):bisect_right(sentence_of, k)]) for k in wanted)
         windows = tuple(tuple(tokens[max(0, i - window): i + window + 1]) for i in target_positions)
         return TargetView(tuple(tokens), sentences, windows, tuple(spans[k] for k in wanted),
                           len(target_positions), target)
-
-
-def _sentence_index(starts: list[int], spans: list[Span]) -> list[int]:
-    out = []
-    k = 0
-    for pos in starts:
-        while k + 1 < len(spans) and pos >= spans[k + 1][0]:
-            k += 1
-        out.append(k)
-    return out
 
 
 # ---------------------------------------------------------------------- lexicon
@@ -294,13 +345,19 @@ class ContextAnalyzer:
 
     def __call__(self, view: TargetView) -> list[str]:
         out: list[str] = []
-        negation = getattr(self, "negation", False)
-        mark = _mark_negation if negation else _same
-        self._ngrams("d:", mark(view.doc), out)
-        for sentence in view.sentences:
-            self._ngrams("s:", mark(sentence), out)
-        for win in view.windows:
-            self._ngrams("w:", mark(win), out)
+        for prefix, tokens in self.word_blocks(view):
+            self._ngrams(prefix, tokens, out)
+        self.other_features(view, out)
+        return out
+
+    def word_blocks(self, view: TargetView) -> list[tuple[str, Sequence[str]]]:
+        """The blocks of word n-grams of ``view``: ``(prefix, tokens)``, negation marked, in feature order."""
+        mark = _mark_negation if getattr(self, "negation", False) else _same
+        return ([("d:", mark(view.doc))] + [("s:", mark(sentence)) for sentence in view.sentences]
+                + [("w:", mark(win)) for win in view.windows])
+
+    def other_features(self, view: TargetView, out: list[str]) -> None:
+        """Append the features of ``view`` that are not word n-grams (``c:``, ``L:``, ``t:``, ``x:``) to ``out``."""
         if getattr(self, "char_ngram_range", (0, 0))[0] > 0:
             scope = getattr(self, "char_scope", "windows")
             for block in (view.windows if scope == "windows" else view.sentences if scope == "sentences"
@@ -318,7 +375,6 @@ class ContextAnalyzer:
             out.append(f"t:{key}")
             crossed = (view.doc,) if getattr(self, "target_scope", "sentences") == "doc" else view.sentences
             out.extend(f"x:{key}:{word}" for sentence in crossed for word in sentence)
-        return out
 
     def __repr__(self) -> str:
         return (f"ContextAnalyzer(ngram_range={self.ngram_range}, target_features={self.target_features}, "
@@ -348,22 +404,38 @@ def _mark_negation(tokens: Sequence[str]) -> Sequence[str]:
 
 
 def _cues(prefix: str, tokens: Sequence[str], out: list[str], center: int | None) -> None:
-    """Lexicon cues of ``tokens``; with ``center`` (the mention in a window) also by side and distance."""
-    left = 0
-    for i, token in enumerate(tokens):
-        if token in NEGATIONS:
-            left = NEGATION_SCOPE
+    """Lexicon cues of ``tokens``; with ``center`` (the mention in a window) also by side and distance.
+
+    A cue is negated when a negation word stands at most :data:`NEGATION_SCOPE` tokens before it
+    (a negation word is never a cue); only the tokens that are cues or negation words are visited.
+    """
+    kinds = list(map(_TOKEN_KINDS.__getitem__, tokens))
+    negation = -NEGATION_SCOPE - 1
+    for i in compress(range(len(kinds)), kinds):
+        kind = kinds[i]
+        if kind is _NEGATION:
+            negation = i
             continue
-        kind = cue(token)
-        negated = left > 0
-        if left:
-            left -= 1
-        if not kind:
-            continue
-        if negated:
+        if i - negation <= NEGATION_SCOPE:
             kind += "_neg"
         out.append(prefix + kind)
         if center is not None:
             out.append(prefix + kind + (":before" if i < center else ":after"))
             if abs(i - center) <= 3:
                 out.append("L:n:" + kind)
+
+
+_NEGATION = "negation"
+
+
+class _TokenKinds(dict):  # type: ignore[type-arg]
+    """Token -> :data:`_NEGATION`, its :func:`cue` (``"hostile"`` / ``"coop"``) or ``""``; filled on demand."""
+
+    def __missing__(self, token: str) -> str:
+        if len(self) >= 1 << 17:  # bounded, as a corpus has no end of rare words
+            self.clear()
+        kind = self[token] = _NEGATION if token in NEGATIONS else cue(token)
+        return kind
+
+
+_TOKEN_KINDS = _TokenKinds()

@@ -38,6 +38,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +53,11 @@ from sklearn.utils.validation import check_is_fitted
 from ..artifacts import META_FILE, check_artifact, library_mismatches, rebuild_hint, save_artifact
 from ..config import DEFAULT_TARGETS
 from ..errors import ArtifactError
+from ..parallel import effective_jobs, ordered_map
 from .features import ContextAnalyzer, TargetView, TokenizedText, target_view
 from .inputs import as_pairs, check_params
 from .targets import all_mentions, compile_targets, target_spec
+from .vectorize import transform_views
 
 #: the stance labels a classifier predicts, in the order of ``classes_``
 LABELS = ("against", "favor", "neutral")
@@ -69,6 +72,9 @@ LIBRARIES = ("scikit-learn", "numpy", "skops")
 MODEL_FILE = "model.skops"
 #: pairs featurised and scored at once by ``predict_proba``; results do not depend on it
 _PREDICT_BATCH = 8192
+#: ``predict_proba`` uses workers (``n_jobs``) from this many pairs on: below it, sending the
+#: model to the workers costs more than they save
+_PARALLEL_MIN_PAIRS = 8192
 
 #: The types ``model.skops`` may hold beyond those skops trusts by default (builtin
 #: containers and scalars, numpy arrays, dtypes and scalars, scikit-learn's public
@@ -366,17 +372,17 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
             return np.zeros((0, len(self.classes_)))
         models = getattr(self, "target_models_", {})
         if not models:
-            return self.classifier_.predict_proba(self.vectorizer_.transform(views))
+            return self.classifier_.predict_proba(transform_views(self.vectorizer_, views))
         out = np.empty((len(views), len(self.classes_)), dtype=np.float64)
         by_model: dict[str | None, list[int]] = {}
         for i, view in enumerate(views):
             by_model.setdefault(view.target if view.target in models else None, []).append(i)
         for name, rows in by_model.items():
             vectorizer, classifier = models[name] if name is not None else (self.vectorizer_, self.classifier_)
-            out[rows] = classifier.predict_proba(vectorizer.transform([views[i] for i in rows]))
+            out[rows] = classifier.predict_proba(transform_views(vectorizer, [views[i] for i in rows]))
         return out
 
-    def predict_proba(self, X: Any, targets: Sequence[str] | None = None) -> np.ndarray:
+    def predict_proba(self, X: Any, targets: Sequence[str] | None = None, *, n_jobs: int = 1) -> np.ndarray:
         """Class probabilities, shape ``(n, len(classes_))``, columns in ``classes_`` order.
 
         A text that does not mention its target is still scored (from its words alone);
@@ -389,6 +395,10 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         targets : sequence of str, optional
             Target names parallel to ``X`` when ``X`` holds only texts; each must be in
             ``target_names_``.
+        n_jobs : int, default 1
+            Worker processes (joblib semantics, as ``compute.n_jobs``) for at least
+            ``_PARALLEL_MIN_PAIRS`` pairs; fewer pairs are scored in this process, as starting
+            workers would cost more than it saves. The result does not depend on it.
 
         Returns
         -------
@@ -412,11 +422,14 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self, "classifier_")
         texts, names = as_pairs(X, targets)
-        if len(texts) <= _PREDICT_BATCH:
+        jobs = effective_jobs(n_jobs) if len(texts) >= _PARALLEL_MIN_PAIRS else 1
+        if len(texts) <= _PREDICT_BATCH and jobs == 1:
             return self._proba(self._views(texts, names))
-        # in batches, so memory stays bounded however many pairs are asked for
-        return np.vstack([self._proba(self._views(texts[i:i + _PREDICT_BATCH], names[i:i + _PREDICT_BATCH]))
-                          for i in range(0, len(texts), _PREDICT_BATCH)])
+        # in batches, so memory stays bounded however many pairs are asked for; with workers,
+        # at least one batch per worker (each row depends on its pair only, so batches do not matter)
+        size = min(_PREDICT_BATCH, -(-len(texts) // jobs))
+        batches = ((texts[i:i + size], names[i:i + size]) for i in range(0, len(texts), size))
+        return np.vstack(list(ordered_map(partial(_score_pairs, self), batches, jobs)))
 
     def predict(self, X: Any, targets: Sequence[str] | None = None) -> np.ndarray:
         """The most probable label of each pair (one of ``classes_``; never ``none``, see :meth:`analyze`).
@@ -604,6 +617,12 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         evidence = self._evidence(texts, names, views, labels)
         mentions = np.asarray([v.mentions for v in views], dtype=np.int64)
         return StanceAnalysis(labels, probabilities, evidence, mentions)
+
+
+def _score_pairs(model: StanceClassifier, batch: tuple[Sequence[str], Sequence[str]]) -> np.ndarray:
+    """``predict_proba`` of one batch of (texts, target names); a module-level function, for workers."""
+    texts, names = batch
+    return model._proba(model._views(texts, names))
 
 
 #: feature-name prefix of each block of :class:`~pipeline.stance.features.ContextAnalyzer`

@@ -15,6 +15,9 @@ target order (``stance.targets``)
     ``doc_id``, ``target``, ``paragraphs``, and the number of paragraphs with each label:
     ``favor``, ``against``, ``neutral``, ``none``.
 
+Batches of ``stance.batch_size`` paragraphs are classified in ``compute.n_jobs`` worker
+processes (in this one with a single batch); the tables do not depend on it.
+
 Every paragraph is classified, including those flagged ``duplicate_of`` (filter on the
 paragraph table to drop them). The targets in the config must be those the model was
 trained with; otherwise the stage stops and asks for ``train_stance`` to run again.
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -32,7 +36,8 @@ from ..config import Config
 from ..errors import ConfigError, DataError
 from ..io import read_parquet, write_parquet
 from ..logs import progress
-from .model import LABELS, NONE_LABEL, StanceClassifier, load_stance_artifact
+from ..parallel import ordered_map
+from .model import LABELS, NONE_LABEL, StanceAnalysis, StanceClassifier, load_stance_artifact
 from .targets import target_spec
 
 log = logging.getLogger(__name__)
@@ -41,8 +46,13 @@ REQUIRED_COLUMNS = ("doc_id", "para_id", "text")
 OUTPUT_LABELS = (*LABELS, NONE_LABEL)
 
 
+def _analyze_batch(model: StanceClassifier, targets: list[str], batch: list[str]) -> StanceAnalysis:
+    """:meth:`StanceClassifier.analyze` of every paragraph of ``batch`` x every target (for workers too)."""
+    return model.analyze([text for text in batch for _ in targets], targets * len(batch))
+
+
 def classify_paragraphs(model: StanceClassifier, paragraphs: pd.DataFrame, targets: Sequence[str],
-                        batch_size: int = 2000) -> pd.DataFrame:
+                        batch_size: int = 2000, n_jobs: int = 1) -> pd.DataFrame:
     """Stance rows for every paragraph x target (pure: no I/O).
 
     Parameters
@@ -55,6 +65,9 @@ def classify_paragraphs(model: StanceClassifier, paragraphs: pd.DataFrame, targe
         Target names, in output order.
     batch_size : int
         Paragraphs classified at a time.
+    n_jobs : int, default 1
+        Worker processes (``compute.n_jobs``, joblib semantics) that classify the batches; with
+        a single batch, this process does. The table does not depend on it.
 
     Returns
     -------
@@ -69,11 +82,9 @@ def classify_paragraphs(model: StanceClassifier, paragraphs: pd.DataFrame, targe
     evidence: list[str] = []
     mentions: list[np.ndarray] = []
     starts = range(0, n, batch_size)
-    for start in progress(starts, total=len(starts), desc="stance", unit="batch"):
-        batch = texts[start:start + batch_size]
-        pair_texts = [text for text in batch for _ in targets]
-        pair_targets = targets * len(batch)
-        result = model.analyze(pair_texts, pair_targets)
+    batches = (texts[start:start + batch_size] for start in starts)
+    results = ordered_map(partial(_analyze_batch, model, targets), batches, n_jobs)
+    for result in progress(results, total=len(starts), desc="stance", unit="batch"):
         labels.extend(result.labels)
         probabilities.append(result.probabilities)
         evidence.extend(result.evidence)
@@ -138,7 +149,7 @@ def main(config: Config) -> None:
     log.info("stance: %d paragraphs x %d targets", len(paragraphs), len(targets))
     if paragraphs.empty:
         log.warning("stance: %s holds no paragraphs; writing empty tables", settings.input)
-    rows = classify_paragraphs(model, paragraphs, targets, settings.batch_size)
+    rows = classify_paragraphs(model, paragraphs, targets, settings.batch_size, config.compute.n_jobs)
     summary = summarize(rows)
     write_parquet(settings.output, rows)
     write_parquet(settings.summary, summary)

@@ -27,7 +27,7 @@ from ..config import TargetConfig
 from ..errors import ConfigError
 
 #: one-to-one replacements, so offsets in the normalised text are offsets in the original
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2032": "'"})
+_CURLY = ("\u2019", "\u2018", "\u02bc", "\u2032")
 _GLOBAL_FLAGS = re.compile(r"^\(\?([imsx]+)\)")
 #: the lookbehind that opens every pattern of :func:`compile_target`
 _WORD_START = r"(?<!\w)"
@@ -57,10 +57,15 @@ class TargetMatcher:
 
 def _straighten(text: str) -> str:
     """``text`` with curly apostrophes made straight (same length, same offsets)."""
-    # every character replaced is non-ASCII, and ``isascii`` costs nothing
-    if text.isascii() or not ("\u2019" in text or "\u2018" in text or "\u02bc" in text or "\u2032" in text):
+    # every character replaced is non-ASCII, and ``isascii`` costs nothing; ``str.replace`` of
+    # the few characters present is much faster than ``str.translate`` on non-ASCII text, and the
+    # same, as the replacements are one-to-one and never replaced again
+    if text.isascii():
         return text
-    return text.translate(_APOSTROPHES)
+    for curly in _CURLY:
+        if curly in text:
+            text = text.replace(curly, "'")
+    return text
 
 
 def target_spec(target: TargetConfig | Mapping[str, Any]) -> dict[str, Any]:
