@@ -128,3 +128,16 @@ def test_disk_space_is_checked_before_writing(workspace, capsys, monkeypatch):
 
 def test_enough_disk_space_passes(tmp_path):
     ensure_free_space(tmp_path / "x" / "y.parquet", 1 << 20, "chunk.output")  # no error
+
+
+def test_stance_stage_checks_disk_space(workspace, capsys, monkeypatch):
+    from pipeline.stance import predict
+
+    monkeypatch.setattr(predict, "load_stance_artifact", lambda path: (None, {}))
+    monkeypatch.setattr(predict, "_check_targets", lambda config, model: [])
+    (workspace / "p.parquet").write_bytes(b"x" * 4096)
+    usage = shutil.disk_usage(workspace)
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: usage._replace(free=1 << 20))
+    code = main(["stance", "--set", "stance.input=p.parquet", "--set", "stance.output=out/s.parquet"])
+    line = [x for x in capsys.readouterr().err.splitlines() if x.startswith("Error: ")][0]
+    assert code == 2 and "out/s.parquet: not enough disk space for stance.output" in line

@@ -34,7 +34,7 @@ import pandas as pd
 
 from ..config import Config
 from ..errors import ConfigError, DataError
-from ..io import read_parquet, write_parquet
+from ..io import ensure_free_space, path_bytes, read_parquet, write_parquet
 from ..logs import progress
 from ..parallel import ordered_map
 from .model import LABELS, NONE_LABEL, StanceAnalysis, StanceClassifier, load_stance_artifact
@@ -141,6 +141,8 @@ def main(config: Config) -> None:
     settings = config.stance
     model, _ = load_stance_artifact(settings.model)
     targets = _check_targets(config, model)
+    # One row per paragraph x target with an evidence sentence: about the paragraph table's size.
+    ensure_free_space(settings.output, path_bytes(settings.input), "stance.output")
     paragraphs = read_parquet(settings.input)
     missing = [c for c in REQUIRED_COLUMNS if c not in paragraphs.columns]
     if missing:
