@@ -161,6 +161,7 @@ class TopicsConfig(_Section):
     lemmatize: bool = False
     phrase_min_count: int = Field(5, ge=1)
     phrase_threshold: float = Field(0.6, gt=0.0, le=1.0)
+    fit_sample: int | None = Field(None, ge=10)
 
     @field_validator("alpha", "eta")
     @classmethod
@@ -363,11 +364,27 @@ class ComputeConfig(_Section):
     """How stages spread their work over the machine (shared by every stage that parallelises).
 
     ``n_jobs`` follows joblib: ``1`` runs in the stage's own process, ``N`` uses ``N`` worker
-    processes, ``-1`` every core, ``-2`` every core but one. Results never depend on it. Room is
-    left here for how work is run (an ``engine`` such as ``local`` or ``dask``, its ``scheduler``).
+    processes, ``-1`` every core, ``-2`` every core but one. ``engine`` chooses who runs the map
+    work (chunking document batches, scoring paragraph partitions): ``local`` (joblib, ``n_jobs``)
+    or ``dask`` (a Dask cluster: the one at ``scheduler``, or a ``LocalCluster`` of
+    ``dask_workers`` processes when it is null; needs the ``dask`` extra). Results never depend
+    on any of these.
     """
 
     n_jobs: int = Field(1, ge=-64, le=1024)
+    engine: Literal["local", "dask"] = "local"
+    scheduler: str | None = None
+    dask_workers: int = Field(2, ge=1, le=1024)
+    dask_threads_per_worker: int = Field(1, ge=1, le=256)
+    partition_rows: int = Field(16384, ge=1, le=10_000_000)
+
+    @field_validator("scheduler")
+    @classmethod
+    def _scheduler_address(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"(tcp|tls|ucx|ws|wss|inproc)://\S+", value):
+            raise ValueError(f"expected a Dask scheduler address such as 'tcp://host:8786' (or null for a local "
+                             f"cluster), got {value!r}")
+        return value
 
     @field_validator("n_jobs")
     @classmethod

@@ -25,6 +25,11 @@ def test_default_yaml_matches_code_defaults():
         ("chunk.encoding_fallback=klingon", "unknown text encoding"),
         ("stance.targets=[]", "stance.targets: list should have at least 1 item"),
         ("stance.targets=[{name: X, aliases: []}]", "stance.targets.0.aliases"),
+        ("compute.engine=spark", "compute.engine: input should be 'local' or 'dask'"),
+        ("compute.scheduler=localhost:8786", "compute.scheduler: expected a Dask scheduler address"),
+        ("compute.dask_workers=0", "compute.dask_workers: input should be greater than or equal to 1"),
+        ("compute.partition_rows=0", "compute.partition_rows: input should be greater than or equal to 1"),
+        ("topics.fit_sample=5", "topics.fit_sample: input should be greater than or equal to 10"),
     ],
 )
 def test_bad_values_name_the_key(override, message):

@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from pipeline import parallel
 from pipeline.chunk import batch, dedup, table
 from pipeline.chunk.readers import iter_documents
 from pipeline.chunk.segment import SegmentOptions, segment_document
@@ -171,8 +172,88 @@ def test_stale_scratch_directory_of_a_dead_process_is_removed(tmp_path):
 
 def test_ordered_map_keeps_order_with_workers():
     items = [np.arange(i) for i in range(40)]
-    assert list(batch.ordered_map(np.sum, items, n_jobs=2)) == [int(x.sum()) for x in items]
-    assert list(batch.ordered_map(np.sum, items[:1], n_jobs=2)) == [0]
+    assert list(parallel.ordered_map(np.sum, items, n_jobs=2)) == [int(x.sum()) for x in items]
+    assert list(parallel.ordered_map(np.sum, items[:1], n_jobs=2)) == [0]
+    assert batch.ordered_map is parallel.ordered_map  # the chunk stage's import still works
+
+
+# ----------------------------------------------------------------------------- stance
+
+
+@pytest.fixture(scope="module")
+def stance_model():
+    from pipeline.config import DEFAULT_TARGETS, Config
+    from pipeline.stance.data import read_labels
+    from pipeline.stance.train import build_model
+
+    labelled = Path(__file__).resolve().parent.parent / "data" / "labels" / "stance_train.jsonl"
+    examples = read_labels(labelled, [t.name for t in DEFAULT_TARGETS])[::5]
+    return build_model(Config().stance).fit([(e.text, e.target) for e in examples], [e.label for e in examples])
+
+
+def stance_paragraphs() -> pd.DataFrame:
+    texts = [*PARAS, *FILLER, "NATO ignored Russia's concerns. The meeting ended early.",
+             "Beijing praised Moscow. The EU imposed new sanctions on Russia.", "", "The West thanked Kyiv."]
+    texts = [f"{t} Item {i}." if i % 3 else t for i, t in enumerate(texts * 4)]
+    return pd.DataFrame({"doc_id": pd.array([f"d{i // 5}" for i in range(len(texts))], dtype="string"),
+                         "para_id": np.arange(len(texts), dtype=np.int32) % 5,
+                         "text": pd.array(texts, dtype="string")})
+
+
+def test_stance_predict_proba_same_for_any_n_jobs(stance_model, monkeypatch):
+    from pipeline.stance import model as model_module
+
+    frame = stance_paragraphs()
+    names = stance_model.target_names_
+    texts = [t for t in frame["text"].tolist() for _ in names]
+    targets = names * len(frame)
+    one = stance_model.predict_proba(texts, targets, n_jobs=1)
+    # small batches, so that two workers share many of them
+    monkeypatch.setattr(model_module, "_PREDICT_BATCH", 37)
+    monkeypatch.setattr(model_module, "_PARALLEL_MIN_PAIRS", 50)
+    two = stance_model.predict_proba(texts, targets, n_jobs=2)
+    assert one.tobytes() == two.tobytes()
+    assert stance_model.predict_proba(texts[:10], targets[:10], n_jobs=2).tobytes() == one[:10].tobytes()
+
+
+def test_stance_stage_same_table_for_any_n_jobs(stance_model):
+    from pipeline.stance.predict import classify_paragraphs
+
+    frame = stance_paragraphs()
+    names = stance_model.target_names_
+    one = classify_paragraphs(stance_model, frame, names, batch_size=7, n_jobs=1)
+    two = classify_paragraphs(stance_model, frame, names, batch_size=7, n_jobs=2)
+    whole = classify_paragraphs(stance_model, frame, names, batch_size=10_000, n_jobs=2)
+    pd.testing.assert_frame_equal(one, two, check_exact=True)
+    pd.testing.assert_frame_equal(one, whole, check_exact=True)
+    assert (one["label"] != "none").sum() > 10
+
+
+def test_stance_stage_reads_compute_n_jobs(workspace, stance_model, monkeypatch):
+    from pipeline.stance import predict as predict_stage
+    from pipeline.stance.model import save_stance
+
+    seen = []
+    real = predict_stage.classify_paragraphs
+
+    def spy(*args):
+        seen.append(args[-1])
+        return real(*args)
+
+    monkeypatch.setattr(predict_stage, "classify_paragraphs", spy)
+    tables = []
+    for jobs in (1, 2):
+        config = load_config(workspace / "configs" / "default.yaml",
+                             ["stance.input=in/p.parquet", "stance.model=models/s", "stance.output=out/s.parquet",
+                              "stance.summary=out/sum.parquet", "stance.batch_size=9", f"compute.n_jobs={jobs}"])
+        if jobs == 1:
+            save_stance(stance_model, config.stance.model, config={"stance": config.stance.model_dump(mode="json")})
+            (workspace / "in").mkdir()
+            stance_paragraphs().to_parquet(workspace / "in/p.parquet", index=False)
+        predict_stage.main(config)
+        tables.append(pd.read_parquet(workspace / "out/s.parquet"))
+    assert seen == [1, 2]
+    pd.testing.assert_frame_equal(tables[0], tables[1], check_exact=True)
 
 
 @pytest.mark.parametrize(("value", "message"), [("0", "compute.n_jobs: must not be 0"),

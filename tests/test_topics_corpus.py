@@ -121,6 +121,7 @@ BAD_TOPICS_VALUES: dict[str, tuple[str, str]] = {
     "lemmatize": ("2", "valid boolean"),
     "phrase_min_count": ("0", "greater than or equal to 1"),
     "phrase_threshold": ("2", "less than or equal to 1"),
+    "fit_sample": ("5", "greater than or equal to 10"),
 }
 
 

@@ -29,7 +29,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..config import ChunkConfig, Config
+from ..config import ChunkConfig, ComputeConfig, Config
+from ..distributed import dask_map
 from ..errors import InputError
 from ..io import ParquetBatchWriter, ensure_free_space, path_bytes, read_json, scratch_directory, write_json
 from ..logs import Progress
@@ -116,7 +117,8 @@ class _Pass:
         return ParagraphIndex(self.doc_ids, joined(self._doc), joined(self._para), duplicate)
 
 
-def chunk_corpus(docs: Iterable[Document], cfg: ChunkConfig, n_jobs: int = 1, spool: Spool | None = None) -> ChunkResult:
+def chunk_corpus(docs: Iterable[Document], cfg: ChunkConfig, n_jobs: int = 1, spool: Spool | None = None,
+                 compute: ComputeConfig | None = None) -> ChunkResult:
     """Segment documents and flag duplicates: the first pass of the stage, streaming.
 
     Documents are read and segmented in batches (in ``n_jobs`` processes); paragraph text goes
@@ -133,6 +135,9 @@ def chunk_corpus(docs: Iterable[Document], cfg: ChunkConfig, n_jobs: int = 1, sp
         Worker processes (joblib semantics: -1 is every core).
     spool : Spool, optional
         Where paragraph text waits for the second pass; default: in memory.
+    compute : ComputeConfig, optional
+        With ``engine: dask`` the batches are segmented on that Dask cluster instead of in
+        ``n_jobs`` processes (:func:`~pipeline.distributed.dask_map`); the result is the same.
 
     Returns
     -------
@@ -143,7 +148,10 @@ def chunk_corpus(docs: Iterable[Document], cfg: ChunkConfig, n_jobs: int = 1, sp
     work = functools.partial(segment_batch, opts=SegmentOptions.from_config(cfg), dedup=cfg.dedup)
     try:
         with Progress("chunk", unit="doc") as bar:
-            for batch in ordered_map(work, document_batches(docs), n_jobs):
+            batches = document_batches(docs)
+            segmented = (dask_map(work, batches, compute) if compute is not None and compute.engine == "dask"
+                         else ordered_map(work, batches, n_jobs))
+            for batch in segmented:
                 state.add(batch)
                 bar.update(len(batch.entries), paragraphs=state.paragraphs, MB=state.characters / 1e6)
         log.info("%s", bar.line())
@@ -215,7 +223,7 @@ def main(config: Config) -> None:
     size = path_bytes(cfg.input)
     ensure_free_space(cfg.output, 2 * size * (4 if str(cfg.input).endswith(".gz") else 1), "chunk.output")
     with scratch_directory(cfg.output) as scratch:
-        result = chunk_corpus(iter_documents(cfg), cfg, config.compute.n_jobs, Spool(scratch))
+        result = chunk_corpus(iter_documents(cfg), cfg, config.compute.n_jobs, Spool(scratch), compute=config.compute)
         manifest = result.manifest
         counts = manifest["counts"]
         if counts["documents_ok"] == 0:

@@ -6,20 +6,32 @@ input, calls it and writes the model directory, the two tables and the metrics.
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..config import Config, TopicsConfig
+from ..config import ComputeConfig, Config, TopicsConfig
 from ..errors import DataError, InputError
 from ..io import ParquetBatchWriter, ensure_free_space, path_bytes, sha256_file, write_json, write_parquet
 from ..logs import progress
 from . import engines, quality
 from .corpus import ParagraphSource, TokenCorpus, build_corpus, duplicate_flags, temporary_directory
 from .model import TopicModel
+from .partitioned import (
+    SCORE_COLUMNS,
+    SampledSource,
+    fitting_rows,
+    row_frames,
+    sample_rows,
+    score_frame,
+    score_meta,
+    scoring_model,
+)
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +193,58 @@ def score_corpus(model: TopicModel, corpus: TokenCorpus, source: ParagraphSource
             "paragraphs": len(corpus)}
 
 
+def write_scores(frames: Iterable[Any], num_topics: int, sink: Any, piece_rows: int) -> dict[str, Any]:
+    """Write per-paragraph topic frames (from :func:`score_frame`) to ``sink`` and sum them up.
+
+    Frames are written in pieces of ``piece_rows`` rows, the batches :func:`score_corpus` writes,
+    so both paths give the same file; the totals are those of :func:`score_corpus`.
+    """
+    columns = [f"topic_{t}" for t in range(num_topics)]
+    share_sum = np.zeros(num_topics, dtype=np.float64)
+    dominant = np.zeros(num_topics, dtype=np.int64)
+    without_vocabulary = 0
+    paragraphs = 0
+    for frame in progress(frames, desc="scoring", unit="partition"):
+        for start in range(0, len(frame), piece_rows):
+            piece = frame.iloc[start:start + piece_rows].reset_index(drop=True)
+            sink.write(piece)
+            share_sum += np.ascontiguousarray(piece[columns].to_numpy(dtype=np.float64)).sum(axis=0)
+            dominant += np.bincount(piece["dominant_topic"].to_numpy(), minlength=num_topics)
+            without_vocabulary += int((piece["n_words"].to_numpy() == 0).sum())
+            paragraphs += len(piece)
+    n = max(paragraphs, 1)
+    return {"prevalence": share_sum / n, "dominant": dominant, "without_vocabulary": without_vocabulary,
+            "paragraphs": paragraphs}
+
+
+def score_partitions(model: TopicModel, source: ParagraphSource, sink: Any,
+                     compute: ComputeConfig | None) -> dict[str, Any]:
+    """Score every paragraph from its text, partition by partition, here or on Dask workers.
+
+    Partitions are ``compute.partition_rows`` rows (rounded to whole read batches); with
+    ``compute.engine: dask`` a Parquet source is read by the workers themselves
+    (:func:`~pipeline.distributed.map_parquet`) and a slim copy of the model is broadcast to
+    them. Returns the totals of :func:`score_corpus`; the rows written are the same as its.
+    """
+    from ..distributed import dask_map, map_parquet, row_ranges
+
+    compute = compute if compute is not None else ComputeConfig()
+    slim = scoring_model(model)
+    ranges = row_ranges(source.num_rows, compute.partition_rows, align=source.batch_size)
+    if compute.engine == "dask" and source.path is not None:
+        frames: Iterable[Any] = map_parquet(score_frame, source.path, SCORE_COLUMNS, ranges, score_meta(slim),
+                                            compute, slim)
+    elif compute.engine == "dask":
+        frames = dask_map(functools.partial(score_frame, model=slim), row_frames(source, ranges), compute)
+    else:
+        frames = (score_frame(frame, slim) for frame in row_frames(source, ranges))
+    totals = write_scores(frames, model.num_topics, sink, source.batch_size)
+    if totals["paragraphs"] != source.num_rows:
+        raise DataError(f"the paragraph table changed while it was being read ({source.num_rows} rows, "
+                        f"then {totals['paragraphs']})")
+    return totals
+
+
 def quality_metrics(model: TopicModel, corpus: TokenCorpus, seed: int, limit: int) -> dict[str, Any]:
     """Coherence, diversity and perplexity on a fixed-seed sample of the fitting paragraphs with a vocabulary word."""
     mapping = model.corpus_mapping_
@@ -212,7 +276,7 @@ def as_source(paragraphs: Any) -> ParagraphSource:
 
 
 def run_topics(paragraphs: Any, settings: TopicsConfig, sink: Any = None,
-               workdir: Path | None = None) -> TopicsResult:
+               workdir: Path | None = None, compute: ComputeConfig | None = None) -> TopicsResult:
     """Fit the topic model on a paragraph table and score every paragraph.
 
     The table is read in batches and tokenised once into a :class:`TokenCorpus` (in
@@ -229,6 +293,12 @@ def run_topics(paragraphs: Any, settings: TopicsConfig, sink: Any = None,
         one they are collected into ``TopicsResult.doc_topics``.
     workdir : path, optional
         Directory for the token-id file.
+    compute : ComputeConfig, optional
+        With ``engine: dask``, paragraphs are scored on that Dask cluster (same rows).
+
+    With ``settings.fit_sample`` or the Dask engine, the model is fitted on a fixed-seed
+    sample of at most ``fit_sample`` fitting paragraphs (all when null) and every paragraph
+    is scored from its text by partition; see :mod:`pipeline.topics.partitioned`.
 
     Raises
     ------
@@ -240,13 +310,23 @@ def run_topics(paragraphs: Any, settings: TopicsConfig, sink: Any = None,
         raise DataError("no paragraphs to fit a topic model on")
     model = model_from_config(settings)
     model._check_params()
-    corpus, preprocessor, duplicates = tokenise_source(source, model, settings, workdir)
-    log.info("%d paragraphs, %d flagged as duplicates (%s from fitting)", len(corpus), duplicates,
+    partitioned = settings.fit_sample is not None or (compute is not None and compute.engine == "dask")
+    if settings.fit_sample is not None:
+        rows, duplicates = fitting_rows(source, settings.include_duplicates)
+        chosen = sample_rows(rows, settings.fit_sample, settings.seed)
+        log.info("fitting on a sample of %d of %d fitting paragraphs (topics.fit_sample)", len(chosen), len(rows))
+        corpus, preprocessor, _ = tokenise_source(SampledSource(source, chosen), model, settings, workdir)
+    else:
+        corpus, preprocessor, duplicates = tokenise_source(source, model, settings, workdir)
+    log.info("%d paragraphs, %d flagged as duplicates (%s from fitting)", source.num_rows, duplicates,
              "kept" if settings.include_duplicates else "left out")
     model.fit_corpus(corpus, preprocessor)
-    log.info("scoring %d paragraphs", len(corpus))
+    log.info("scoring %d paragraphs", source.num_rows)
     collect = FrameSink() if sink is None else None
-    totals = score_corpus(model, corpus, source, collect if sink is None else sink)
+    if partitioned:
+        totals = score_partitions(model, source, collect if sink is None else sink, compute)
+    else:
+        totals = score_corpus(model, corpus, source, collect if sink is None else sink)
     table = topic_table(model, totals["prevalence"], totals["dominant"], settings.top_n)
     metrics = {
         **quality_metrics(model, corpus, settings.seed, settings.metrics_sample),
@@ -284,7 +364,7 @@ def main(config: Config) -> None:
     ensure_free_space(settings.output, 2 * path_bytes(settings.input), "topics.output")
     with temporary_directory() as workdir, ParquetBatchWriter(settings.output) as sink:
         try:
-            result = run_topics(source, settings, sink=sink, workdir=Path(workdir))
+            result = run_topics(source, settings, sink=sink, workdir=Path(workdir), compute=config.compute)
         except DataError as exc:
             raise DataError(f"{settings.input}: {exc}") from None
     result.model.save(settings.model, config={"topics": settings.model_dump(mode="json")},

@@ -1,0 +1,143 @@
+"""Fit on a sample, score by partition: the topics stage's path for large tables and clusters.
+
+Fitting LDA needs the fitting paragraphs in one place (tomotopy and gensim are
+single-machine fitters); scoring a paragraph needs only the fitted model and the paragraph.
+So for a table larger than the driver should hold (``topics.fit_sample``) or with
+``compute.engine: dask``, the stage
+
+1. fits on a fixed-seed random sample of at most ``topics.fit_sample`` fitting paragraphs
+   (all of them when null) - :class:`SampledSource` shows the table to the usual
+   tokenise-and-fit code as if it held only the sample;
+2. scores every paragraph by row range (:func:`score_frame`, a pure function of a slim copy
+   of the model and the paragraphs' text), in the stage's process or on Dask workers, with
+   the model broadcast once to each worker.
+
+A paragraph's row does not depend on the range it is scored in, nor on the process, so the
+local and Dask engines write the same table, byte for byte.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from .corpus import ParagraphSource, duplicate_flags
+from .estimator import TopicModel
+
+#: the columns :func:`score_frame` reads
+SCORE_COLUMNS = ("doc_id", "para_id", "text")
+
+
+def fitting_rows(source: ParagraphSource, include_duplicates: bool) -> tuple[np.ndarray, int]:
+    """Row numbers of the fitting paragraphs (not flagged as duplicates, unless included) and the duplicate count."""
+    if "duplicate_of" not in source.columns:
+        return np.arange(source.num_rows), 0
+    flags = [duplicate_flags(batch) for batch in source.batches(["duplicate_of"])]
+    dup = np.concatenate(flags) if flags else np.zeros(0, dtype=bool)
+    rows = np.arange(source.num_rows) if include_duplicates else np.flatnonzero(~dup)
+    return rows, int(dup.sum())
+
+
+def sample_rows(rows: np.ndarray, limit: int | None, seed: int) -> np.ndarray:
+    """A sorted fixed-seed random sample of at most ``limit`` of ``rows`` (all of them when ``limit`` is None)."""
+    if limit is None or len(rows) <= limit:
+        return rows
+    return rows[np.sort(np.random.default_rng(seed).choice(len(rows), size=limit, replace=False))]
+
+
+class SampledSource(ParagraphSource):
+    """Some rows of a :class:`ParagraphSource`, read batch by batch in table order.
+
+    Batches have at most ``batch_size`` rows of the sample; the table is still read
+    through once, batch by batch, so memory stays flat.
+    """
+
+    def __init__(self, source: ParagraphSource, rows: np.ndarray) -> None:  # no super(): nothing to open
+        self.source = source
+        self.rows = np.asarray(rows, dtype=np.int64)
+        self.batch_size = source.batch_size
+        self.columns = source.columns
+        self.num_rows = len(self.rows)
+        self.path = source.path
+        self.frame = None
+
+    def batches(self, columns: Sequence[str]) -> Iterator[Any]:
+        start = 0
+        for batch in self.source.batches(columns):
+            stop = start + len(batch)
+            lo, hi = np.searchsorted(self.rows, [start, stop])
+            if hi > lo:
+                yield batch.iloc[self.rows[lo:hi] - start].reset_index(drop=True)
+            start = stop
+
+
+def scoring_model(model: TopicModel) -> TopicModel:
+    """A copy of a fitted model with only what scoring needs (small and picklable: no native model, no corpus ids)."""
+    slim = copy.copy(model)
+    slim.lda_ = None
+    slim.dictionary_ = None
+    slim.corpus_mapping_ = None
+    slim._reset_cache()
+    return slim
+
+
+def score_frame(frame: Any, model: TopicModel) -> Any:
+    """The per-paragraph topic rows of a frame of paragraphs (``doc_id``, ``para_id``, ``text``).
+
+    Columns: ``doc_id``, ``para_id``, ``dominant_topic``, ``dominant_prob``, ``n_words`` (the
+    paragraph's vocabulary words) and ``topic_0`` ... ``topic_{K-1}``; the same rows as the
+    stage's single-pass scoring gives.
+    """
+    import pandas as pd
+
+    k = model.num_topics
+    index = {w: i for i, w in enumerate(model.vocabulary_)}
+    tokenize = model.preprocessor_.tokenize
+    ids: list[int] = []
+    offsets = [0]
+    for text in frame["text"].tolist():
+        ids.extend(i for i in (index.get(t, -1) for t in tokenize(text)) if i >= 0)
+        offsets.append(len(ids))
+    offsets_arr = np.asarray(offsets, dtype=np.int64)
+    theta = model.transform_ids(np.asarray(ids, dtype=np.int64), offsets_arr)
+    top = theta.argmax(axis=1).astype(np.int64) if len(theta) else np.zeros(0, dtype=np.int64)
+    head = pd.DataFrame({
+        "doc_id": frame["doc_id"].astype(str).to_numpy(),
+        "para_id": frame["para_id"].to_numpy(dtype=np.int64),
+        "dominant_topic": top,
+        "dominant_prob": theta.max(axis=1) if len(theta) else np.zeros(0),
+        "n_words": np.diff(offsets_arr),
+    })
+    return pd.concat([head, pd.DataFrame(theta, columns=[f"topic_{t}" for t in range(k)])], axis=1)
+
+
+def score_meta(model: TopicModel) -> Any:
+    """An empty frame with :func:`score_frame`'s columns and types (Dask's ``meta``)."""
+    import pandas as pd
+
+    empty = pd.DataFrame({"doc_id": pd.Series([], dtype=object), "para_id": pd.Series([], dtype="int64"),
+                          "text": pd.Series([], dtype=object)})
+    return score_frame(empty, model)
+
+
+def row_frames(source: ParagraphSource, ranges: Sequence[tuple[int, int]]) -> Iterator[Any]:
+    """The source's ``SCORE_COLUMNS`` in the given consecutive row ranges, reading it once."""
+    import pandas as pd
+
+    held: list[Any] = []
+    have = 0
+    ranges = iter(ranges)
+    current = next(ranges, None)
+    for batch in source.batches(list(SCORE_COLUMNS)):
+        held.append(batch)
+        have += len(batch)
+        while current is not None and have >= current[1] - current[0]:
+            frame = pd.concat(held, ignore_index=True) if len(held) > 1 else held[0]
+            size = current[1] - current[0]
+            yield frame.iloc[:size].reset_index(drop=True)
+            rest = frame.iloc[size:].reset_index(drop=True)
+            held, have = ([rest] if len(rest) else []), len(rest)
+            current = next(ranges, None)
