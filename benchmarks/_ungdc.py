@@ -52,6 +52,23 @@ def load_speeches(path: Path, sessions: frozenset[int] = TUNING_SESSIONS) -> pd.
     return frame
 
 
+def speech_paragraphs(frame: pd.DataFrame, min_words: int = 20) -> pd.DataFrame:
+    """Lines of ``min_words``+ words of each speech, white space collapsed: doc_id, para_id, session, text.
+
+    ``doc_id`` is ``COUNTRY_YEAR``; ``para_id`` numbers the kept lines of a speech from 0.
+    """
+    rows: list[tuple[str, int, int, str]] = []
+    for row in frame.itertuples(index=False):
+        doc_id = f"{row.country}_{row.year}"
+        para = 0
+        for line in str(row.text).split("\n"):
+            line = " ".join(line.split())
+            if len(line.split(" ")) >= min_words:
+                rows.append((doc_id, para, int(row.session), line))
+                para += 1
+    return pd.DataFrame(rows, columns=["doc_id", "para_id", "session", "text"])
+
+
 def uncompressed_size(path: Path, block: int = 1 << 20) -> int:
     """Size in bytes of the file's content, streaming through gzip when it is compressed."""
     if not path.name.lower().endswith(".gz"):

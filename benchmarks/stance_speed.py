@@ -83,7 +83,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _ungdc import DEFAULT_CORPUS, TUNING_SESSIONS, check_sessions, load_speeches  # noqa: E402
+from _ungdc import DEFAULT_CORPUS, TUNING_SESSIONS, check_sessions, load_speeches, speech_paragraphs  # noqa: E402
 
 log = logging.getLogger("stance_speed")
 
@@ -93,19 +93,7 @@ TARGET_PAIRS_PER_S = 10_000
 
 def load_paragraphs(path: Path, n: int, seed: int) -> Any:
     """``n`` paragraphs (lines of ``MIN_WORDS``+ words) of sessions 70-75, sampled with ``seed``."""
-    import pandas as pd
-
-    speeches = load_speeches(path, TUNING_SESSIONS)
-    rows: list[tuple[str, int, int, str]] = []
-    for row in speeches.itertuples(index=False):
-        doc_id = f"{row.country}_{row.year}"
-        para = 0
-        for line in str(row.text).split("\n"):
-            line = " ".join(line.split())
-            if len(line.split(" ")) >= MIN_WORDS:
-                rows.append((doc_id, para, int(row.session), line))
-                para += 1
-    frame = pd.DataFrame(rows, columns=["doc_id", "para_id", "session", "text"])
+    frame = speech_paragraphs(load_speeches(path, TUNING_SESSIONS), MIN_WORDS)
     check_sessions(set(frame["session"].unique().tolist()))
     log.info("%d paragraphs of %d+ words in sessions %s", len(frame), MIN_WORDS, sorted(TUNING_SESSIONS))
     if n < len(frame):

@@ -84,7 +84,7 @@ def check_measurement_sessions(sessions: set[int] | frozenset[int]) -> None:
 def load_paragraphs(path: Path) -> Any:
     """Paragraphs (lines of ``MIN_WORDS``+ words) of the allowed sessions: doc_id, para_id, session, text."""
     import pandas as pd
-    from _ungdc import EVALUATION_SESSIONS
+    from _ungdc import EVALUATION_SESSIONS, speech_paragraphs
 
     if MEASUREMENT_SESSIONS & EVALUATION_SESSIONS != _ALLOWED_EVALUATION:  # a guard against editing mistakes
         raise AssertionError("MEASUREMENT_SESSIONS may only use evaluation sessions 77-78")
@@ -94,16 +94,7 @@ def load_paragraphs(path: Path) -> Any:
     check_measurement_sessions(set(frame["session"].unique().tolist()))
     if not (frame["year"] == frame["session"] + 1945).all():
         raise AssertionError(f"{path}: year != session + 1945 in some rows")
-    rows: list[tuple[str, int, int, str]] = []
-    for row in frame.itertuples(index=False):
-        doc_id = f"{row.country}_{row.year}"
-        para = 0
-        for line in str(row.text).split("\n"):
-            line = " ".join(line.split())
-            if len(line.split(" ")) >= MIN_WORDS:
-                rows.append((doc_id, para, int(row.session), line))
-                para += 1
-    out = pd.DataFrame(rows, columns=["doc_id", "para_id", "session", "text"])
+    out = speech_paragraphs(frame, MIN_WORDS)
     check_measurement_sessions(set(out["session"].unique().tolist()))
     return out
 
