@@ -187,13 +187,38 @@ def collect_topics(ctx: Context) -> dict[str, Any]:
                                                "c_npmi")}
 
 
+#: the stance model of the repository (``train_stance`` is not part of the scaling chain)
+STANCE_MODEL = REPO_ROOT / "models" / "stance"
+
+
+def run_stance(ctx: Context) -> list[str]:
+    out = ctx.workdir
+    return [
+        f"stance.input={out / 'paragraphs.parquet'}", f"stance.model={STANCE_MODEL}",
+        f"stance.output={out / 'stance.parquet'}", f"stance.summary={out / 'stance_summary.parquet'}",
+    ]
+
+
+def collect_stance(ctx: Context) -> dict[str, Any]:
+    """Rows and label counts from the stage's last log line (the parent reads no Parquet)."""
+    import re
+
+    text = (ctx.workdir / "stance.log").read_text(encoding="utf-8", errors="replace")
+    found = re.findall(r"stance: wrote (\d+) rows to .*? \((.*?)\) and (\d+) summary rows", text)
+    if not found:
+        return {}
+    rows, labels, summary = found[-1]
+    counts = {f"label_{label}": int(n) for label, n in (item.rsplit(" ", 1) for item in labels.split(", "))}
+    return {"stance_rows": int(rows), "summary_rows": int(summary), **counts}
+
+
 #: stage name -> (overrides for the run, figures collected afterwards), in pipeline order.
-#: Slot for the stance stage: ``"stance": (run_stance, collect_stance)`` with ``stance.input`` the
-#: chunk output in ``ctx.workdir`` and ``stance.model`` a model trained beforehand (train_stance
-#: is not part of the scaling chain).
+#: ``stance`` reads the chunk output in ``ctx.workdir`` with the repository's trained model
+#: (:data:`STANCE_MODEL`).
 STAGES: dict[str, tuple[Callable[[Context], list[str]], Callable[[Context], dict[str, Any]]]] = {
     "chunk": (run_chunk, collect_chunk),
     "topics": (run_topics, collect_topics),
+    "stance": (run_stance, collect_stance),
 }
 
 

@@ -234,13 +234,13 @@ def test_stance_stage_reads_compute_n_jobs(workspace, stance_model, monkeypatch)
     from pipeline.stance.model import save_stance
 
     seen = []
-    real = predict_stage.classify_paragraphs
+    real = predict_stage.write_stance
 
     def spy(*args):
         seen.append(args[-1])
         return real(*args)
 
-    monkeypatch.setattr(predict_stage, "classify_paragraphs", spy)
+    monkeypatch.setattr(predict_stage, "write_stance", spy)
     tables = []
     for jobs in (1, 2):
         config = load_config(workspace / "configs" / "default.yaml",
@@ -254,6 +254,53 @@ def test_stance_stage_reads_compute_n_jobs(workspace, stance_model, monkeypatch)
         tables.append(pd.read_parquet(workspace / "out/s.parquet"))
     assert seen == [1, 2]
     pd.testing.assert_frame_equal(tables[0], tables[1], check_exact=True)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_stance_streaming_equals_in_memory_table(stance_model, tmp_path, monkeypatch, jobs):
+    """Paragraphs read in Parquet batches (across row groups), classified and written batch by batch."""
+    from pipeline.io import write_parquet
+    from pipeline.stance import predict as predict_stage
+    from pipeline.topics.corpus import ParagraphSource
+
+    frame = stance_paragraphs()
+    names = stance_model.target_names_
+    expected = predict_stage.classify_paragraphs(stance_model, frame, names, batch_size=10_000)
+    expected_summary = predict_stage.summarize(expected)
+    path = tmp_path / "p.parquet"
+    frame.to_parquet(path, index=False, row_group_size=11)
+    # reads of 5 rows, re-cut into batches of 7 paragraphs; the output in row groups of 50 rows
+    monkeypatch.setattr(predict_stage, "ROW_GROUP_ROWS", 50)
+    found, summary_rows = predict_stage.write_stance(stance_model, ParagraphSource(path, 5), names,
+                                                     tmp_path / "s.parquet", tmp_path / "sum.parquet", 7, jobs)
+    rows = pd.read_parquet(tmp_path / "s.parquet")
+    pd.testing.assert_frame_equal(rows, expected, check_exact=True)
+    meta = pq.ParquetFile(tmp_path / "s.parquet").metadata
+    sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    assert sizes == [50] * (len(expected) // 50) + ([len(expected) % 50] if len(expected) % 50 else [])
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "sum.parquet"), expected_summary, check_exact=True)
+    assert summary_rows == len(expected_summary)
+    assert found == {label: int((expected["label"] == label).sum()) for label in predict_stage.OUTPUT_LABELS}
+
+    # with the stage's row groups, the files are those the in-memory table gives, byte for byte
+    monkeypatch.undo()
+    predict_stage.write_stance(stance_model, ParagraphSource(frame, 3), names, tmp_path / "s2.parquet",
+                               tmp_path / "sum2.parquet", 4, jobs)
+    write_parquet(tmp_path / "s_ref.parquet", expected)
+    write_parquet(tmp_path / "sum_ref.parquet", expected_summary)
+    assert (tmp_path / "s2.parquet").read_bytes() == (tmp_path / "s_ref.parquet").read_bytes()
+    assert (tmp_path / "sum2.parquet").read_bytes() == (tmp_path / "sum_ref.parquet").read_bytes()
+
+
+def test_rebatch_cuts_exact_sizes():
+    from pipeline.stance.predict import rebatch
+
+    frames = [pd.DataFrame({"x": range(a, b)}) for a, b in [(0, 3), (3, 3), (3, 10), (10, 11)]]
+    out = list(rebatch(frames, 4))
+    assert [len(f) for f in out] == [4, 4, 3]
+    assert pd.concat(out)["x"].tolist() == list(range(11))
+    assert all(f.index.tolist() == list(range(len(f))) for f in out)
+    assert list(rebatch([], 4)) == []
 
 
 @pytest.mark.parametrize(("value", "message"), [("0", "compute.n_jobs: must not be 0"),

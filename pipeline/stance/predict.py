@@ -15,8 +15,12 @@ target order (``stance.targets``)
     ``doc_id``, ``target``, ``paragraphs``, and the number of paragraphs with each label:
     ``favor``, ``against``, ``neutral``, ``none``.
 
-Batches of ``stance.batch_size`` paragraphs are classified in ``compute.n_jobs`` worker
-processes (in this one with a single batch); the tables do not depend on it.
+The stage streams: it reads ``doc_id``, ``para_id`` and ``text`` of ``stance.batch_size``
+paragraphs at a time from the Parquet table, classifies each batch in ``compute.n_jobs``
+worker processes (in this one with a single batch), appends its rows to ``stance.output``
+(row groups of 50,000 rows) and counts them into the summary, so memory does not grow with
+the table. The tables do not depend on ``n_jobs`` or the batch size, and are byte for byte
+those of :func:`classify_paragraphs` and :func:`summarize` on the whole table.
 
 Every paragraph is classified, including those flagged ``duplicate_of`` (filter on the
 paragraph table to drop them). The targets in the config must be those the model was
@@ -26,17 +30,21 @@ trained with; otherwise the stage stops and asks for ``train_stance`` to run aga
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..config import Config
 from ..errors import ConfigError, DataError
-from ..io import ensure_free_space, path_bytes, read_parquet, write_parquet
+from ..io import ParquetBatchWriter, ensure_free_space, path_bytes, read_parquet, write_parquet
 from ..logs import progress
 from ..parallel import ordered_map
+from ..topics.corpus import ParagraphSource
 from .model import LABELS, NONE_LABEL, StanceAnalysis, StanceClassifier, load_stance_artifact
 from .targets import target_spec
 
@@ -44,6 +52,8 @@ log = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ("doc_id", "para_id", "text")
 OUTPUT_LABELS = (*LABELS, NONE_LABEL)
+#: rows per row group of ``stance.output``, as :func:`~pipeline.io.write_parquet` writes them
+ROW_GROUP_ROWS = 50_000
 
 
 def _analyze_batch(model: StanceClassifier, targets: list[str], batch: list[str]) -> StanceAnalysis:
@@ -75,13 +85,13 @@ def classify_paragraphs(model: StanceClassifier, paragraphs: pd.DataFrame, targe
         The ``stance.output`` table described in the module docstring.
     """
     targets = list(targets)
-    n = len(paragraphs)
-    texts = paragraphs["text"].astype(object).where(paragraphs["text"].notna(), "").tolist()
+    ids = paragraphs[["doc_id", "para_id"]]
+    texts = _texts(paragraphs["text"])
     labels: list[str] = []
     probabilities: list[np.ndarray] = []
     evidence: list[str] = []
     mentions: list[np.ndarray] = []
-    starts = range(0, n, batch_size)
+    starts = range(0, len(paragraphs), batch_size)
     batches = (texts[start:start + batch_size] for start in starts)
     results = ordered_map(partial(_analyze_batch, model, targets), batches, n_jobs)
     for result in progress(results, total=len(starts), desc="stance", unit="batch"):
@@ -89,11 +99,23 @@ def classify_paragraphs(model: StanceClassifier, paragraphs: pd.DataFrame, targe
         probabilities.append(result.probabilities)
         evidence.extend(result.evidence)
         mentions.append(result.mentions)
+    return _rows(ids, targets, labels, probabilities, evidence, mentions)
+
+
+def _texts(text: pd.Series) -> list[str]:
+    """Paragraph texts as a list of str (missing texts as ``""``)."""
+    return text.astype(object).where(text.notna(), "").tolist()
+
+
+def _rows(ids: pd.DataFrame, targets: list[str], labels: list[str], probabilities: list[np.ndarray],
+          evidence: list[str], mentions: list[np.ndarray]) -> pd.DataFrame:
+    """The ``stance.output`` rows of the paragraphs ``ids`` (``doc_id``, ``para_id``) from their analyses."""
+    n = len(ids)
     proba = np.vstack(probabilities) if probabilities else np.zeros((0, len(LABELS)))
     k = len(targets)
     rows = pd.DataFrame({
-        "doc_id": np.repeat(paragraphs["doc_id"].to_numpy(), k),
-        "para_id": np.repeat(paragraphs["para_id"].to_numpy(), k),
+        "doc_id": np.repeat(ids["doc_id"].to_numpy(), k),
+        "para_id": np.repeat(ids["para_id"].to_numpy(), k),
         "target": pd.array(targets * n, dtype="string"),
         "label": pd.array(labels, dtype="string"),
         "p_favor": proba[:, LABELS.index("favor")],
@@ -102,9 +124,99 @@ def classify_paragraphs(model: StanceClassifier, paragraphs: pd.DataFrame, targe
         "evidence": pd.array(evidence, dtype="string"),
         "mentions": (np.concatenate(mentions) if mentions else np.zeros(0, dtype=np.int64)).astype(np.int32),
     })
-    rows["doc_id"] = rows["doc_id"].astype(paragraphs["doc_id"].dtype)
-    rows["para_id"] = rows["para_id"].astype(paragraphs["para_id"].dtype)
+    rows["doc_id"] = rows["doc_id"].astype(ids["doc_id"].dtype)
+    rows["para_id"] = rows["para_id"].astype(ids["para_id"].dtype)
     return rows
+
+
+def rebatch(frames: Iterable[pd.DataFrame], size: int) -> Iterator[pd.DataFrame]:
+    """The rows of ``frames``, in order, as frames of exactly ``size`` rows (the last one may be shorter)."""
+    pending: list[pd.DataFrame] = []
+    count = 0
+    for frame in frames:
+        if not len(frame):
+            continue
+        pending.append(frame)
+        count += len(frame)
+        while count >= size:
+            whole = pd.concat(pending, ignore_index=True) if len(pending) > 1 else pending[0]
+            yield whole.iloc[:size].reset_index(drop=True)
+            rest = whole.iloc[size:].reset_index(drop=True)
+            pending, count = ([rest] if len(rest) else []), len(rest)
+    if count:
+        yield pd.concat(pending, ignore_index=True) if len(pending) > 1 else pending[0].reset_index(drop=True)
+
+
+def classify_batches(model: StanceClassifier, batches: Iterable[pd.DataFrame], targets: Sequence[str],
+                     n_jobs: int = 1, total: int | None = None) -> Iterator[pd.DataFrame]:
+    """:func:`classify_paragraphs` of each paragraph batch, lazily and in order.
+
+    Each frame of ``batches`` (``doc_id``, ``para_id``, ``text``) is classified as one batch, in
+    ``n_jobs`` worker processes that stay up for the whole stream (at most ``2 * n_jobs``
+    batches ahead of the consumer); its rows are yielded as soon as they are ready. With the
+    batches of :func:`classify_paragraphs` (``batch_size`` paragraphs each), the concatenated
+    frames are its table.
+    """
+    targets = list(targets)
+    in_flight: deque[pd.DataFrame] = deque()  # ids of the batches handed out and not yet yielded
+
+    def texts() -> Iterator[list[str]]:
+        for batch in batches:
+            in_flight.append(batch[["doc_id", "para_id"]])
+            yield _texts(batch["text"])
+
+    results = ordered_map(partial(_analyze_batch, model, targets), texts(), n_jobs)
+    for result in progress(results, total=total, desc="stance", unit="batch"):
+        yield _rows(in_flight.popleft(), targets, result.labels, [result.probabilities], result.evidence,
+                    [result.mentions])
+
+
+class SummaryCounts:
+    """The ``stance.summary`` table, counted batch by batch (equal to :func:`summarize` of all the rows)."""
+
+    def __init__(self, targets: Sequence[str]) -> None:
+        self.targets = list(targets)
+        self._docs: dict[Any, int] = {}
+        self._dtype: Any = None
+        self._counts = np.zeros((0, len(self.targets), len(OUTPUT_LABELS)), dtype=np.int64)
+        self.labels = np.zeros(len(OUTPUT_LABELS), dtype=np.int64)  # rows per label, all documents
+
+    def add(self, rows: pd.DataFrame) -> None:
+        """Count ``rows``: output rows of whole paragraphs, every target in order (as :func:`_rows` makes)."""
+        k = len(self.targets)
+        if self._dtype is None:
+            self._dtype = rows["doc_id"].dtype
+        if rows.empty:
+            return
+        if rows["target"].iloc[:k].tolist() != self.targets:
+            raise ValueError("rows must hold every target of each paragraph, in order")
+        codes = pd.Categorical(rows["label"].astype(object), categories=list(OUTPUT_LABELS)).codes
+        if (codes < 0).any():
+            raise ValueError(f"unknown stance label(s): {sorted(set(rows['label'][codes < 0]))}")
+        self.labels += np.bincount(codes, minlength=len(OUTPUT_LABELS))
+        codes = codes.reshape(-1, k)
+        doc_ids = rows["doc_id"].iloc[::k]
+        keep = doc_ids.notna().to_numpy()  # like crosstab, rows without a document are not counted
+        index = np.fromiter((self._docs.setdefault(d, len(self._docs)) for d in doc_ids[keep].tolist()),
+                            dtype=np.int64, count=int(keep.sum()))
+        if len(self._docs) > len(self._counts):
+            grown = np.zeros((max(len(self._docs), 2 * len(self._counts)), *self._counts.shape[1:]), dtype=np.int64)
+            grown[:len(self._counts)] = self._counts
+            self._counts = grown
+        np.add.at(self._counts, (index[:, None], np.arange(k)[None, :], codes[keep]), 1)
+
+    def table(self) -> pd.DataFrame:
+        """The summary: documents in order of first appearance, targets in configured order."""
+        n, k = len(self._docs), len(self.targets)
+        counts = self._counts[:n].reshape(n * k, len(OUTPUT_LABELS))
+        summary = pd.DataFrame({
+            "doc_id": pd.Series(np.repeat(np.array(list(self._docs), dtype=object), k), dtype=object),
+            "target": pd.array(self.targets * n, dtype="string"),
+            "paragraphs": counts.sum(axis=1).astype("int64"),
+            **{label: counts[:, j].astype("int64") for j, label in enumerate(OUTPUT_LABELS)},
+        })
+        summary["doc_id"] = summary["doc_id"].astype(self._dtype if self._dtype is not None else object)
+        return summary
 
 
 def summarize(rows: pd.DataFrame) -> pd.DataFrame:
@@ -143,18 +255,57 @@ def main(config: Config) -> None:
     targets = _check_targets(config, model)
     # One row per paragraph x target with an evidence sentence: about the paragraph table's size.
     ensure_free_space(settings.output, path_bytes(settings.input), "stance.output")
-    paragraphs = read_parquet(settings.input)
-    missing = [c for c in REQUIRED_COLUMNS if c not in paragraphs.columns]
+    source = ParagraphSource(settings.input, settings.batch_size)
+    missing = [c for c in REQUIRED_COLUMNS if c not in source.columns]
     if missing:
         raise DataError(f"{settings.input}: missing column(s) {', '.join(missing)}; "
                         f"expected the paragraph table written by the chunk stage")
-    log.info("stance: %d paragraphs x %d targets", len(paragraphs), len(targets))
-    if paragraphs.empty:
+    log.info("stance: %d paragraphs x %d targets", source.num_rows, len(targets))
+    if source.num_rows == 0:
         log.warning("stance: %s holds no paragraphs; writing empty tables", settings.input)
-    rows = classify_paragraphs(model, paragraphs, targets, settings.batch_size, config.compute.n_jobs)
-    summary = summarize(rows)
-    write_parquet(settings.output, rows)
-    write_parquet(settings.summary, summary)
-    found = rows["label"].value_counts().to_dict()
-    log.info("stance: wrote %d rows to %s (%s) and %d summary rows to %s", len(rows), settings.output,
-             ", ".join(f"{label} {found.get(label, 0)}" for label in OUTPUT_LABELS), len(summary), settings.summary)
+        rows = classify_paragraphs(model, read_parquet(settings.input, list(REQUIRED_COLUMNS)), targets)
+        write_parquet(settings.output, rows)
+        write_parquet(settings.summary, summarize(rows))
+        found, summary_rows = dict.fromkeys(OUTPUT_LABELS, 0), 0
+    else:
+        found, summary_rows = write_stance(model, source, targets, settings.output, settings.summary,
+                                           settings.batch_size, config.compute.n_jobs)
+    log.info("stance: wrote %d rows to %s (%s) and %d summary rows to %s", source.num_rows * len(targets),
+             settings.output, ", ".join(f"{label} {found[label]}" for label in OUTPUT_LABELS), summary_rows,
+             settings.summary)
+
+
+def write_stance(model: StanceClassifier, source: ParagraphSource, targets: Sequence[str], output: Path | str,
+                 summary: Path | str, batch_size: int = 2000, n_jobs: int = 1) -> tuple[dict[str, int], int]:
+    """Classify ``source`` batch by batch and write ``stance.output`` and ``stance.summary``.
+
+    The paragraphs are read (``doc_id``, ``para_id``, ``text`` only) and classified
+    ``batch_size`` at a time; their rows go to ``output`` in row groups of
+    :data:`ROW_GROUP_ROWS`, and the summary is counted as they pass, so only a few batches
+    are in memory at once. The files are those :func:`classify_paragraphs`,
+    :func:`summarize` and :func:`~pipeline.io.write_parquet` give (byte for byte). ``source``
+    must hold at least one paragraph.
+
+    Returns
+    -------
+    found : dict
+        Output rows per label.
+    summary_rows : int
+        Rows written to ``summary``.
+    """
+    targets = list(targets)
+    counts = SummaryCounts(targets)
+    batches = rebatch(source.batches(list(REQUIRED_COLUMNS)), batch_size)
+    total = -(-source.num_rows // batch_size)
+
+    def counted() -> Iterator[pd.DataFrame]:
+        for rows in classify_batches(model, batches, targets, n_jobs, total):
+            counts.add(rows)
+            yield rows
+
+    with ParquetBatchWriter(output) as sink:
+        for group in rebatch(counted(), ROW_GROUP_ROWS):
+            sink.write(group)
+    table = counts.table()
+    write_parquet(summary, table)
+    return {label: int(n) for label, n in zip(OUTPUT_LABELS, counts.labels, strict=True)}, len(table)
