@@ -13,6 +13,7 @@ import pytest
 from pipeline.config import ComputeConfig, load_config
 from pipeline.errors import ConfigError
 from tests.conftest import ROOT
+from tests.test_parallel import stance_model, stance_paragraphs  # noqa: F401 - stance_model is a fixture
 
 HAVE_DASK = all(importlib.util.find_spec(name) is not None for name in ("dask", "distributed"))
 needs_dask = pytest.mark.skipif(not HAVE_DASK, reason="Dask is not installed: pip install -e '.[dask]' "
@@ -106,6 +107,27 @@ def test_many_partitions_score_like_one_pass(tmp_path, scheduler):
     assert outputs["local"][0] == outputs["dask"][0]
     pd.testing.assert_frame_equal(outputs["local"][1], outputs["dask"][1])
     assert outputs["local"][2] == outputs["dask"][2]
+
+
+@needs_dask
+def test_stance_on_a_cluster_equals_the_local_engine(tmp_path, scheduler, stance_model):  # noqa: F811
+    """Workers read partitions of the paragraph table and classify them; the files are the local engine's."""
+    from pipeline.stance import predict as predict_stage
+    from pipeline.topics.corpus import ParagraphSource
+
+    path = tmp_path / "p.parquet"
+    stance_paragraphs().to_parquet(path, index=False, row_group_size=11)
+    names = stance_model.target_names_
+    compute = ComputeConfig(engine="dask", scheduler=scheduler, partition_rows=10)  # 2 batches of 7 each
+    results = {}
+    for name, engine in (("local", None), ("dask", compute)):
+        results[name] = predict_stage.write_stance(stance_model, ParagraphSource(path, 5), names,
+                                                   tmp_path / f"{name}.parquet", tmp_path / f"{name}-sum.parquet",
+                                                   7, 1, engine)
+    assert len(pd.read_parquet(path)) > 2 * 14  # really several partitions
+    assert results["local"] == results["dask"]
+    for suffix in (".parquet", "-sum.parquet"):
+        assert (tmp_path / f"local{suffix}").read_bytes() == (tmp_path / f"dask{suffix}").read_bytes()
 
 
 def test_dask_engine_without_dask_is_one_clear_error(monkeypatch):

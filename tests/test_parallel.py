@@ -237,7 +237,8 @@ def test_stance_stage_reads_compute_n_jobs(workspace, stance_model, monkeypatch)
     real = predict_stage.write_stance
 
     def spy(*args):
-        seen.append(args[-1])
+        seen.append(args[6])  # n_jobs; then the compute settings
+        assert args[7].n_jobs == args[6]
         return real(*args)
 
     monkeypatch.setattr(predict_stage, "write_stance", spy)
@@ -312,3 +313,43 @@ def test_compute_n_jobs_validated(workspace, value, message):
         return
     with pytest.raises(ConfigError, match=message):
         load_config(workspace / "configs" / "default.yaml", [f"compute.n_jobs={value}"])
+
+
+@pytest.mark.parametrize("phrases", [False, True], ids=["plain", "phrases"])
+def test_topics_stage_same_outputs_for_any_n_jobs(workspace, phrases):
+    """Tokenising and scoring in worker processes (several batches each) give the one-process files."""
+    from pipeline.topics.stage import main as topics_main
+
+    frame = stance_paragraphs()
+    frame = pd.concat([frame] * 3, ignore_index=True).assign(
+        doc_id=lambda f: pd.array([f"d{i // 5}" for i in range(len(f))], dtype="string"),
+        para_id=lambda f: np.arange(len(f), dtype=np.int32) % 5)
+    (workspace / "in").mkdir()
+    frame.to_parquet(workspace / "in/p.parquet", index=False)
+    outputs = {}
+    real_map = parallel.ordered_map
+    for jobs in (1, 2):
+        out = f"out{jobs}"
+        config = load_config(workspace / "configs" / "default.yaml", [
+            "topics.input=in/p.parquet", f"topics.model={out}/model", f"topics.output={out}/t.parquet",
+            f"topics.table={out}/table.parquet", f"topics.metrics={out}/m.json", "topics.num_topics=3",
+            "topics.tomotopy_iterations=30", "topics.no_below=1", f"topics.phrases={str(phrases).lower()}",
+            "topics.phrase_min_count=2", f"compute.n_jobs={jobs}"])
+        handed_out = []
+
+        def counting_map(func, items, n_jobs=1, jobs=jobs, handed_out=handed_out):
+            assert n_jobs == jobs
+            items = list(items)
+            handed_out.append(len(items))
+            return real_map(func, items, n_jobs)
+
+        with pytest.MonkeyPatch.context() as patch:
+            from pipeline.topics import corpus, stage
+
+            patch.setattr(corpus.ParagraphSource.__init__, "__defaults__", (16,))  # several batches to hand out
+            patch.setattr(stage, "ordered_map", counting_map)
+            patch.setattr("pipeline.parallel.ordered_map", counting_map)
+            topics_main(config)
+        assert handed_out == [-(-len(frame) // 16)] * 2  # tokenising, then scoring
+        outputs[jobs] = [(workspace / out / name).read_bytes() for name in ("t.parquet", "table.parquet", "m.json")]
+    assert outputs[1] == outputs[2]

@@ -19,8 +19,11 @@ The stage streams: it reads ``doc_id``, ``para_id`` and ``text`` of ``stance.bat
 paragraphs at a time from the Parquet table, classifies each batch in ``compute.n_jobs``
 worker processes (in this one with a single batch), appends its rows to ``stance.output``
 (row groups of 50,000 rows) and counts them into the summary, so memory does not grow with
-the table. The tables do not depend on ``n_jobs`` or the batch size, and are byte for byte
-those of :func:`classify_paragraphs` and :func:`summarize` on the whole table.
+the table. With ``compute.engine: dask`` the workers of a Dask cluster read the table
+themselves, ``compute.partition_rows`` paragraphs per partition, and classify them
+(:func:`classify_partition`); this process only writes and counts. The tables do not depend on
+the engine, ``n_jobs``, the batch size or the partitions, and are byte for byte those of
+:func:`classify_paragraphs` and :func:`summarize` on the whole table.
 
 Every paragraph is classified, including those flagged ``duplicate_of`` (filter on the
 paragraph table to drop them). The targets in the config must be those the model was
@@ -39,7 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..config import Config
+from ..config import ComputeConfig, Config
 from ..errors import ConfigError, DataError
 from ..io import ParquetBatchWriter, ensure_free_space, path_bytes, read_parquet, write_parquet
 from ..logs import progress
@@ -59,6 +62,34 @@ ROW_GROUP_ROWS = 50_000
 def _analyze_batch(model: StanceClassifier, targets: list[str], batch: list[str]) -> StanceAnalysis:
     """:meth:`StanceClassifier.analyze` of every paragraph of ``batch`` x every target (for workers too)."""
     return model.analyze([text for text in batch for _ in targets], targets * len(batch))
+
+
+def classify_partition(frame: pd.DataFrame, model: StanceClassifier, targets: Sequence[str]) -> pd.DataFrame:
+    """The ``stance.output`` rows of one partition of paragraphs (``doc_id``, ``para_id``, ``text``); pure.
+
+    What a Dask worker runs over its part of the paragraph table: the rows equal those of
+    :func:`classify_paragraphs` for the same paragraphs.
+    """
+    targets = list(targets)
+    result = _analyze_batch(model, targets, _texts(frame["text"]))
+    return _rows(frame[["doc_id", "para_id"]], targets, result.labels, [result.probabilities], result.evidence,
+                 [result.mentions])
+
+
+def classify_partitions(model: StanceClassifier, path: Path, num_rows: int, targets: Sequence[str],
+                        compute: ComputeConfig, align: int) -> Iterator[pd.DataFrame]:
+    """:func:`classify_partition` of every partition of the Parquet table at ``path``, on Dask workers, in order.
+
+    Partitions hold about ``compute.partition_rows`` paragraphs (whole multiples of ``align``);
+    the workers read them from ``path`` themselves, and the model is sent to each worker once.
+    """
+    from ..distributed import map_parquet, read_rows, row_ranges
+
+    ranges = row_ranges(num_rows, compute.partition_rows, align=align)
+    func = partial(classify_partition, targets=list(targets))
+    meta = func(read_rows(str(path), (0, 0), REQUIRED_COLUMNS), model)
+    frames = map_parquet(func, path, REQUIRED_COLUMNS, ranges, meta, compute, model)
+    yield from progress(frames, total=len(ranges), desc="stance", unit="partition")
 
 
 def classify_paragraphs(model: StanceClassifier, paragraphs: pd.DataFrame, targets: Sequence[str],
@@ -269,21 +300,24 @@ def main(config: Config) -> None:
         found, summary_rows = dict.fromkeys(OUTPUT_LABELS, 0), 0
     else:
         found, summary_rows = write_stance(model, source, targets, settings.output, settings.summary,
-                                           settings.batch_size, config.compute.n_jobs)
+                                           settings.batch_size, config.compute.n_jobs, config.compute)
     log.info("stance: wrote %d rows to %s (%s) and %d summary rows to %s", source.num_rows * len(targets),
              settings.output, ", ".join(f"{label} {found[label]}" for label in OUTPUT_LABELS), summary_rows,
              settings.summary)
 
 
 def write_stance(model: StanceClassifier, source: ParagraphSource, targets: Sequence[str], output: Path | str,
-                 summary: Path | str, batch_size: int = 2000, n_jobs: int = 1) -> tuple[dict[str, int], int]:
+                 summary: Path | str, batch_size: int = 2000, n_jobs: int = 1,
+                 compute: ComputeConfig | None = None) -> tuple[dict[str, int], int]:
     """Classify ``source`` batch by batch and write ``stance.output`` and ``stance.summary``.
 
     The paragraphs are read (``doc_id``, ``para_id``, ``text`` only) and classified
     ``batch_size`` at a time; their rows go to ``output`` in row groups of
     :data:`ROW_GROUP_ROWS`, and the summary is counted as they pass, so only a few batches
-    are in memory at once. The files are those :func:`classify_paragraphs`,
-    :func:`summarize` and :func:`~pipeline.io.write_parquet` give (byte for byte). ``source``
+    are in memory at once. With ``compute.engine: dask`` and a Parquet ``source``, Dask
+    workers read and classify partitions of the table instead (:func:`classify_partitions`).
+    The files are those :func:`classify_paragraphs`, :func:`summarize` and
+    :func:`~pipeline.io.write_parquet` give (byte for byte), whatever the engine. ``source``
     must hold at least one paragraph.
 
     Returns
@@ -295,11 +329,14 @@ def write_stance(model: StanceClassifier, source: ParagraphSource, targets: Sequ
     """
     targets = list(targets)
     counts = SummaryCounts(targets)
-    batches = rebatch(source.batches(list(REQUIRED_COLUMNS)), batch_size)
-    total = -(-source.num_rows // batch_size)
+    if compute is not None and compute.engine == "dask" and source.path is not None:
+        classified = classify_partitions(model, source.path, source.num_rows, targets, compute, batch_size)
+    else:
+        batches = rebatch(source.batches(list(REQUIRED_COLUMNS)), batch_size)
+        classified = classify_batches(model, batches, targets, n_jobs, -(-source.num_rows // batch_size))
 
     def counted() -> Iterator[pd.DataFrame]:
-        for rows in classify_batches(model, batches, targets, n_jobs, total):
+        for rows in classified:
             counts.add(rows)
             yield rows
 

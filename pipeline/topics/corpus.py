@@ -17,9 +17,11 @@ directory and is memory-mapped for reading.
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import os
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -227,28 +229,48 @@ class BowCorpus:
         return self._length
 
 
+def _tokenize_texts(tokenize: Callable[[str], list[str]], transform_tokens: Callable[[list[str]], list[str]] | None,
+                    texts: list[str]) -> list[list[str]]:
+    """Token lists of a batch of texts (for worker processes too)."""
+    if transform_tokens is None:
+        return [tokenize(text) for text in texts]
+    return [transform_tokens(tokenize(text)) for text in texts]
+
+
 def build_corpus(source: ParagraphSource, tokenize: Callable[[str], list[str]], include_duplicates: bool,
                  directory: Path | str | None, progress: Callable[..., Iterator[Any]] | None = None,
-                 transform_tokens: Callable[[list[str]], list[str]] | None = None) -> tuple[TokenCorpus, int]:
+                 transform_tokens: Callable[[list[str]], list[str]] | None = None,
+                 n_jobs: int = 1) -> tuple[TokenCorpus, int]:
     """Tokenise the paragraph table batch by batch into a finished :class:`TokenCorpus`.
+
+    With ``n_jobs`` > 1 the batches are tokenised in that many worker processes (``tokenize``
+    and ``transform_tokens`` must pickle) while this one appends the tokens in table order,
+    so the corpus does not depend on it.
 
     Returns the corpus and the number of paragraphs flagged as duplicates (fitting
     paragraphs are the others, or all of them with ``include_duplicates``).
     """
+    from ..parallel import ordered_map
+
     corpus = TokenCorpus(directory)
     duplicates = 0
     columns = ["text", *(["duplicate_of"] if "duplicate_of" in source.columns else [])]
-    batches = source.batches(columns)
+    flags: deque[np.ndarray] = deque()  # duplicate flags of the batches handed out, not yet appended
+
+    def texts() -> Iterator[list[str]]:
+        for batch in source.batches(columns):
+            flags.append(duplicate_flags(batch))
+            yield batch["text"].tolist()
+
+    tokenised: Iterator[list[list[str]]] = ordered_map(
+        functools.partial(_tokenize_texts, tokenize, transform_tokens), texts(), n_jobs)
     if progress is not None:
-        batches = progress(batches, total=-(-source.num_rows // source.batch_size), desc="tokenising",
-                           unit="batch")
-    for batch in batches:
-        dup = duplicate_flags(batch)
+        tokenised = progress(tokenised, total=-(-source.num_rows // source.batch_size), desc="tokenising",
+                             unit="batch")
+    for token_lists in tokenised:
+        dup = flags.popleft()
         duplicates += int(dup.sum())
-        for text, is_dup in zip(batch["text"].tolist(), dup.tolist(), strict=True):
-            tokens = tokenize(text)
-            if transform_tokens is not None:
-                tokens = transform_tokens(tokens)
+        for tokens, is_dup in zip(token_lists, dup.tolist(), strict=True):
             corpus.append(tokens, fit=include_duplicates or not is_dup)
     return corpus.finish(), duplicates
 

@@ -225,9 +225,10 @@ class TopicInference(TransformerMixin):
         from scipy.sparse import csr_matrix
 
         if self._exp_elog_beta is None:
-            self._exp_elog_beta = np.exp(_dirichlet_expectation(self.components_))
-        beta = self._exp_elog_beta  # (K, V)
-        gamma = np.ones((counts.shape[0], beta.shape[0]), dtype=np.float64)
+            # word-major and contiguous: rows gather fast, and ``ratio @ beta`` copies nothing
+            self._exp_elog_beta = np.ascontiguousarray(np.exp(_dirichlet_expectation(self.components_)).T)
+        beta = self._exp_elog_beta  # (V, K)
+        gamma = np.ones((counts.shape[0], beta.shape[1]), dtype=np.float64)
         active = np.arange(counts.shape[0])
         for _ in range(self.iterations):
             if active.size == 0:
@@ -235,10 +236,10 @@ class TopicInference(TransformerMixin):
             sub = counts[active]
             rows = np.repeat(np.arange(active.size), np.diff(sub.indptr))
             theta = np.exp(_dirichlet_expectation(gamma[active]))
-            beta_nz = beta[:, sub.indices].T  # (nnz, K)
+            beta_nz = beta[sub.indices]  # (nnz, K)
             phinorm = np.einsum("ik,ik->i", theta[rows], beta_nz) + _EPS
             ratio = csr_matrix((sub.data / phinorm, sub.indices, sub.indptr), shape=sub.shape)
-            new = self.alpha_ + theta * np.asarray(ratio @ beta.T)
+            new = self.alpha_ + theta * np.asarray(ratio @ beta)
             change = np.abs(new - gamma[active]).mean(axis=1)
             gamma[active] = new
             active = active[change >= GAMMA_THRESHOLD]

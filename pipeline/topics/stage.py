@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from ..config import ComputeConfig, Config, TopicsConfig
 from ..errors import DataError, InputError
 from ..io import ParquetBatchWriter, ensure_free_space, path_bytes, sha256_file, write_json, write_parquet
 from ..logs import progress
+from ..parallel import ordered_map
 from . import engines, quality
 from .corpus import ParagraphSource, TokenCorpus, build_corpus, duplicate_flags, temporary_directory
 from .model import TopicModel
@@ -125,8 +127,10 @@ class FrameSink:
 
 
 def tokenise_source(source: ParagraphSource, model: TopicModel, settings: TopicsConfig,
-                    directory: Path | None) -> tuple[TokenCorpus, Any, int]:
+                    directory: Path | None, n_jobs: int = 1) -> tuple[TokenCorpus, Any, int]:
     """Tokenise the paragraph table once into a :class:`TokenCorpus` (learning collocations first if asked).
+
+    ``n_jobs`` worker processes tokenise the batches (the corpus does not depend on it).
 
     Returns the corpus, the preprocessor (with the collocations) and the number of
     paragraphs flagged as duplicates.
@@ -143,7 +147,8 @@ def tokenise_source(source: ParagraphSource, model: TopicModel, settings: Topics
         preprocessor = model.learn_phrases(fitting_tokens(), preprocessor)
     corpus, duplicates = build_corpus(source, preprocessor.tokenize, settings.include_duplicates, directory,
                                       progress=progress,
-                                      transform_tokens=preprocessor.apply_phrases if preprocessor.phrases else None)
+                                      transform_tokens=preprocessor.apply_phrases if preprocessor.phrases else None,
+                                      n_jobs=n_jobs)
     return corpus, preprocessor, duplicates
 
 
@@ -152,8 +157,18 @@ def fit_on_corpus(corpus: TokenCorpus, preprocessor: Any, settings: TopicsConfig
     return model_from_config(settings).fit_corpus(corpus, preprocessor)
 
 
-def score_corpus(model: TopicModel, corpus: TokenCorpus, source: ParagraphSource, sink: Any) -> dict[str, Any]:
-    """Write every paragraph's topic distribution to ``sink`` batch by batch; return running totals."""
+def _theta(model: TopicModel, block: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Topic distributions of one block of paragraphs given as (vocabulary ids, offsets); for workers too."""
+    return model.transform_ids(*block)
+
+
+def score_corpus(model: TopicModel, corpus: TokenCorpus, source: ParagraphSource, sink: Any,
+                 n_jobs: int = 1) -> dict[str, Any]:
+    """Write every paragraph's topic distribution to ``sink`` batch by batch; return running totals.
+
+    With ``n_jobs`` > 1 the batches are scored in that many worker processes (each gets a slim
+    copy of the model); the rows do not depend on it.
+    """
     import pandas as pd
 
     k = model.num_topics
@@ -162,17 +177,28 @@ def score_corpus(model: TopicModel, corpus: TokenCorpus, source: ParagraphSource
     without_vocabulary = 0
     mapping = model.corpus_mapping_
     columns = [f"topic_{t}" for t in range(k)]
-    start = 0
-    batches = progress(source.batches(["doc_id", "para_id"]), total=-(-source.num_rows // source.batch_size),
-                       desc="scoring", unit="batch")
-    for batch in batches:
-        stop = start + len(batch)
-        lo, hi = int(corpus.offsets[start]), int(corpus.offsets[stop])
-        ids = mapping[np.asarray(corpus.ids[lo:hi])]
-        offsets = corpus.offsets[start:stop + 1] - lo
-        theta = model.transform_ids(ids, offsets)
-        rows = np.repeat(np.arange(stop - start), np.diff(offsets))
-        n_words = np.bincount(rows[ids >= 0], minlength=stop - start).astype(np.int64)
+    pending: deque[tuple[Any, np.ndarray, np.ndarray]] = deque()  # batches handed out, not yet written
+    rows_read = 0
+
+    def blocks() -> Iterable[tuple[np.ndarray, np.ndarray]]:
+        nonlocal rows_read
+        for batch in source.batches(["doc_id", "para_id"]):
+            start, stop = rows_read, rows_read + len(batch)
+            if stop > len(corpus):
+                break
+            lo, hi = int(corpus.offsets[start]), int(corpus.offsets[stop])
+            ids = mapping[np.asarray(corpus.ids[lo:hi])]
+            offsets = corpus.offsets[start:stop + 1] - lo
+            pending.append((batch, ids, offsets))
+            rows_read = stop
+            yield ids, offsets
+
+    thetas = ordered_map(functools.partial(_theta, scoring_model(model) if n_jobs != 1 else model), blocks(),
+                         n_jobs)
+    for theta in progress(thetas, total=-(-source.num_rows // source.batch_size), desc="scoring", unit="batch"):
+        batch, ids, offsets = pending.popleft()
+        rows = np.repeat(np.arange(len(batch)), np.diff(offsets))
+        n_words = np.bincount(rows[ids >= 0], minlength=len(batch)).astype(np.int64)
         top = theta.argmax(axis=1).astype(np.int64) if len(theta) else np.zeros(0, dtype=np.int64)
         frame = pd.DataFrame({
             "doc_id": batch["doc_id"].astype(str).to_numpy(),
@@ -185,9 +211,9 @@ def score_corpus(model: TopicModel, corpus: TokenCorpus, source: ParagraphSource
         share_sum += theta.sum(axis=0)
         dominant += np.bincount(top, minlength=k)
         without_vocabulary += int((n_words == 0).sum())
-        start = stop
-    if start != len(corpus):
-        raise DataError(f"the paragraph table changed while it was being read ({start} rows, then {len(corpus)})")
+    if rows_read != len(corpus) or source.num_rows != len(corpus):
+        raise DataError(f"the paragraph table changed while it was being read ({len(corpus)} rows, "
+                        f"then {max(rows_read, source.num_rows)})")
     n = max(len(corpus), 1)
     return {"prevalence": share_sum / n, "dominant": dominant, "without_vocabulary": without_vocabulary,
             "paragraphs": len(corpus)}
@@ -294,7 +320,8 @@ def run_topics(paragraphs: Any, settings: TopicsConfig, sink: Any = None,
     workdir : path, optional
         Directory for the token-id file.
     compute : ComputeConfig, optional
-        With ``engine: dask``, paragraphs are scored on that Dask cluster (same rows).
+        ``n_jobs`` worker processes tokenise and score the paragraphs; with ``engine: dask``,
+        paragraphs are scored on that Dask cluster. The rows do not depend on either.
 
     With ``settings.fit_sample`` or the Dask engine, the model is fitted on a fixed-seed
     sample of at most ``fit_sample`` fitting paragraphs (all when null) and every paragraph
@@ -311,13 +338,14 @@ def run_topics(paragraphs: Any, settings: TopicsConfig, sink: Any = None,
     model = model_from_config(settings)
     model._check_params()
     partitioned = settings.fit_sample is not None or (compute is not None and compute.engine == "dask")
+    n_jobs = compute.n_jobs if compute is not None else 1
     if settings.fit_sample is not None:
         rows, duplicates = fitting_rows(source, settings.include_duplicates)
         chosen = sample_rows(rows, settings.fit_sample, settings.seed)
         log.info("fitting on a sample of %d of %d fitting paragraphs (topics.fit_sample)", len(chosen), len(rows))
-        corpus, preprocessor, _ = tokenise_source(SampledSource(source, chosen), model, settings, workdir)
+        corpus, preprocessor, _ = tokenise_source(SampledSource(source, chosen), model, settings, workdir, n_jobs)
     else:
-        corpus, preprocessor, duplicates = tokenise_source(source, model, settings, workdir)
+        corpus, preprocessor, duplicates = tokenise_source(source, model, settings, workdir, n_jobs)
     log.info("%d paragraphs, %d flagged as duplicates (%s from fitting)", source.num_rows, duplicates,
              "kept" if settings.include_duplicates else "left out")
     model.fit_corpus(corpus, preprocessor)
@@ -326,7 +354,7 @@ def run_topics(paragraphs: Any, settings: TopicsConfig, sink: Any = None,
     if partitioned:
         totals = score_partitions(model, source, collect if sink is None else sink, compute)
     else:
-        totals = score_corpus(model, corpus, source, collect if sink is None else sink)
+        totals = score_corpus(model, corpus, source, collect if sink is None else sink, n_jobs)
     table = topic_table(model, totals["prevalence"], totals["dominant"], settings.top_n)
     metrics = {
         **quality_metrics(model, corpus, settings.seed, settings.metrics_sample),
