@@ -85,8 +85,9 @@ def test_fit_sample_on_a_cluster_equals_the_local_engine(tmp_path, scheduler):
 
 
 @needs_dask
-def test_many_partitions_score_like_one_pass(tmp_path, scheduler):
-    """Partitions smaller than the table, split across both workers, give the single-pass rows."""
+@pytest.mark.parametrize("fit_sample", [None, 70])
+def test_many_partitions_score_like_one_pass(tmp_path, scheduler, fit_sample):
+    """Partitions smaller than the table, tokenised and scored on both workers, give the single-pass rows."""
     from pipeline.io import ParquetBatchWriter
     from pipeline.topics.corpus import ParagraphSource
     from pipeline.topics.stage import run_topics
@@ -101,7 +102,8 @@ def test_many_partitions_score_like_one_pass(tmp_path, scheduler):
     for name, engine in (("local", None), ("dask", compute)):
         out = tmp_path / f"{name}.parquet"
         with ParquetBatchWriter(out) as sink:
-            result = run_topics(ParagraphSource(path, batch_size=16), config.topics, sink=sink, compute=engine)
+            settings = config.topics.model_copy(update={"fit_sample": fit_sample})
+            result = run_topics(ParagraphSource(path, batch_size=16), settings, sink=sink, compute=engine)
         outputs[name] = (out.read_bytes(), result.table, result.metrics)
     assert pd.read_parquet(path).shape[0] > 3 * 40  # really several partitions
     assert outputs["local"][0] == outputs["dask"][0]

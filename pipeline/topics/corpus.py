@@ -21,8 +21,7 @@ import functools
 import logging
 import os
 import tempfile
-from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -229,50 +228,58 @@ class BowCorpus:
         return self._length
 
 
-def _tokenize_texts(tokenize: Callable[[str], list[str]], transform_tokens: Callable[[list[str]], list[str]] | None,
-                    texts: list[str]) -> list[list[str]]:
-    """Token lists of a batch of texts (for worker processes too)."""
+def tokenize_batch(tokenize: Callable[[str], list[str]], transform_tokens: Callable[[list[str]], list[str]] | None,
+                   batch: Any) -> tuple[list[list[str]], np.ndarray]:
+    """Token lists and duplicate flags of a batch of paragraphs (``text``, maybe ``duplicate_of``); for workers too."""
+    texts = batch["text"].tolist()
     if transform_tokens is None:
-        return [tokenize(text) for text in texts]
-    return [transform_tokens(tokenize(text)) for text in texts]
+        tokens = [tokenize(text) for text in texts]
+    else:
+        tokens = [transform_tokens(tokenize(text)) for text in texts]
+    return tokens, duplicate_flags(batch)
+
+
+def corpus_columns(source: ParagraphSource) -> list[str]:
+    """The columns tokenising reads: ``text``, and ``duplicate_of`` when the table has it."""
+    return ["text", *(["duplicate_of"] if "duplicate_of" in source.columns else [])]
 
 
 def build_corpus(source: ParagraphSource, tokenize: Callable[[str], list[str]], include_duplicates: bool,
                  directory: Path | str | None, progress: Callable[..., Iterator[Any]] | None = None,
                  transform_tokens: Callable[[list[str]], list[str]] | None = None,
-                 n_jobs: int = 1) -> tuple[TokenCorpus, int]:
+                 n_jobs: int = 1, tokenised: Iterable[tuple[list[list[str]], np.ndarray]] | None = None,
+                 ) -> tuple[TokenCorpus, int]:
     """Tokenise the paragraph table batch by batch into a finished :class:`TokenCorpus`.
 
     With ``n_jobs`` > 1 the batches are tokenised in that many worker processes (``tokenize``
     and ``transform_tokens`` must pickle) while this one appends the tokens in table order,
-    so the corpus does not depend on it.
+    so the corpus does not depend on it. ``tokenised`` replaces the reading and tokenising:
+    :func:`tokenize_batch` results of the source's paragraphs in table order, computed
+    elsewhere (e.g. on Dask workers).
 
     Returns the corpus and the number of paragraphs flagged as duplicates (fitting
     paragraphs are the others, or all of them with ``include_duplicates``).
     """
+    from ..errors import DataError
     from ..parallel import ordered_map
 
     corpus = TokenCorpus(directory)
     duplicates = 0
-    columns = ["text", *(["duplicate_of"] if "duplicate_of" in source.columns else [])]
-    flags: deque[np.ndarray] = deque()  # duplicate flags of the batches handed out, not yet appended
-
-    def texts() -> Iterator[list[str]]:
-        for batch in source.batches(columns):
-            flags.append(duplicate_flags(batch))
-            yield batch["text"].tolist()
-
-    tokenised: Iterator[list[list[str]]] = ordered_map(
-        functools.partial(_tokenize_texts, tokenize, transform_tokens), texts(), n_jobs)
-    if progress is not None:
-        tokenised = progress(tokenised, total=-(-source.num_rows // source.batch_size), desc="tokenising",
-                             unit="batch")
-    for token_lists in tokenised:
-        dup = flags.popleft()
+    if tokenised is None:
+        tokenised = ordered_map(functools.partial(tokenize_batch, tokenize, transform_tokens),
+                                source.batches(corpus_columns(source)), n_jobs)
+        if progress is not None:
+            tokenised = progress(tokenised, total=-(-source.num_rows // source.batch_size), desc="tokenising",
+                                 unit="batch")
+    for token_lists, dup in tokenised:
         duplicates += int(dup.sum())
         for tokens, is_dup in zip(token_lists, dup.tolist(), strict=True):
             corpus.append(tokens, fit=include_duplicates or not is_dup)
-    return corpus.finish(), duplicates
+    corpus.finish()
+    if len(corpus) != source.num_rows:
+        raise DataError(f"the paragraph table changed while it was being read ({source.num_rows} rows, "
+                        f"then {len(corpus)})")
+    return corpus, duplicates
 
 
 def temporary_directory(prefix: str = "pipeline-topics-") -> tempfile.TemporaryDirectory[str]:

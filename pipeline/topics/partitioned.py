@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .corpus import ParagraphSource, duplicate_flags
+from .corpus import ParagraphSource, duplicate_flags, tokenize_batch
 from .estimator import TopicModel
 
 #: the columns :func:`score_frame` reads
@@ -82,6 +82,37 @@ def scoring_model(model: TopicModel) -> TopicModel:
     slim.corpus_mapping_ = None
     slim._reset_cache()
     return slim
+
+
+def tokenize_items(source: ParagraphSource, ranges: Sequence[tuple[int, int]]) -> list[tuple[tuple[int, int], Any]]:
+    """``(row range, positions in it or None)`` covering the paragraphs of ``source``, for :func:`tokenize_range`.
+
+    ``ranges`` split the whole table; for a :class:`SampledSource` each range carries the
+    positions of its sampled rows, and ranges without one are left out.
+    """
+    if not isinstance(source, SampledSource):
+        return [(r, None) for r in ranges]
+    items = []
+    for start, stop in ranges:
+        lo, hi = np.searchsorted(source.rows, [start, stop])
+        if hi > lo:
+            items.append(((start, stop), source.rows[lo:hi] - start))
+    return items
+
+
+def tokenize_range(item: tuple[tuple[int, int], Any], path: str, columns: Sequence[str], tokenize: Any,
+                   transform_tokens: Any) -> tuple[list[list[str]], np.ndarray]:
+    """:func:`~pipeline.topics.corpus.tokenize_batch` of one item of :func:`tokenize_items`, read from ``path``.
+
+    What a Dask worker runs to tokenise its share of the fitting paragraphs.
+    """
+    from ..distributed import read_rows
+
+    rows, positions = item
+    frame = read_rows(path, rows, columns)
+    if positions is not None:
+        frame = frame.iloc[positions].reset_index(drop=True)
+    return tokenize_batch(tokenize, transform_tokens, frame)
 
 
 def score_frame(frame: Any, model: TopicModel) -> Any:

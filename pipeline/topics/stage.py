@@ -6,6 +6,7 @@ input, calls it and writes the model directory, the two tables and the metrics.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from collections import deque
@@ -17,12 +18,20 @@ from typing import Any
 import numpy as np
 
 from ..config import ComputeConfig, Config, TopicsConfig
+from ..distributed import dask_client
 from ..errors import DataError, InputError
 from ..io import ParquetBatchWriter, ensure_free_space, path_bytes, sha256_file, write_json, write_parquet
 from ..logs import progress
 from ..parallel import ordered_map
 from . import engines, quality
-from .corpus import ParagraphSource, TokenCorpus, build_corpus, duplicate_flags, temporary_directory
+from .corpus import (
+    ParagraphSource,
+    TokenCorpus,
+    build_corpus,
+    corpus_columns,
+    duplicate_flags,
+    temporary_directory,
+)
 from .model import TopicModel
 from .partitioned import (
     SCORE_COLUMNS,
@@ -33,6 +42,8 @@ from .partitioned import (
     score_frame,
     score_meta,
     scoring_model,
+    tokenize_items,
+    tokenize_range,
 )
 
 log = logging.getLogger(__name__)
@@ -127,10 +138,13 @@ class FrameSink:
 
 
 def tokenise_source(source: ParagraphSource, model: TopicModel, settings: TopicsConfig,
-                    directory: Path | None, n_jobs: int = 1) -> tuple[TokenCorpus, Any, int]:
+                    directory: Path | None, n_jobs: int = 1, compute: ComputeConfig | None = None,
+                    client: Any = None) -> tuple[TokenCorpus, Any, int]:
     """Tokenise the paragraph table once into a :class:`TokenCorpus` (learning collocations first if asked).
 
-    ``n_jobs`` worker processes tokenise the batches (the corpus does not depend on it).
+    ``n_jobs`` worker processes tokenise the batches; with ``compute.engine: dask`` and a
+    Parquet table, the Dask workers (of ``client``) read and tokenise partitions of it
+    themselves. The corpus does not depend on either.
 
     Returns the corpus, the preprocessor (with the collocations) and the number of
     paragraphs flagged as duplicates.
@@ -138,17 +152,26 @@ def tokenise_source(source: ParagraphSource, model: TopicModel, settings: Topics
     preprocessor = model.make_preprocessor()
     if settings.phrases:  # one extra streaming pass: collocations are learned on the fitting paragraphs
         def fitting_tokens() -> Any:
-            columns = ["text", *(["duplicate_of"] if "duplicate_of" in source.columns else [])]
-            for batch in source.batches(columns):
+            for batch in source.batches(corpus_columns(source)):
                 dup = duplicate_flags(batch)
                 for text, is_dup in zip(batch["text"].tolist(), dup.tolist(), strict=True):
                     if settings.include_duplicates or not is_dup:
                         yield preprocessor.tokenize(text)
         preprocessor = model.learn_phrases(fitting_tokens(), preprocessor)
+    transform = preprocessor.apply_phrases if preprocessor.phrases else None
+    tokenised = None
+    if compute is not None and compute.engine == "dask" and source.path is not None:
+        from ..distributed import dask_map, row_ranges
+
+        table_rows = source.source.num_rows if isinstance(source, SampledSource) else source.num_rows
+        items = tokenize_items(source, row_ranges(table_rows, compute.partition_rows, align=source.batch_size))
+        work = functools.partial(tokenize_range, path=str(source.path), columns=corpus_columns(source),
+                                 tokenize=preprocessor.tokenize, transform_tokens=transform)
+        tokenised = progress(dask_map(work, items, compute, client=client), total=len(items), desc="tokenising",
+                             unit="partition")
     corpus, duplicates = build_corpus(source, preprocessor.tokenize, settings.include_duplicates, directory,
-                                      progress=progress,
-                                      transform_tokens=preprocessor.apply_phrases if preprocessor.phrases else None,
-                                      n_jobs=n_jobs)
+                                      progress=progress, transform_tokens=transform, n_jobs=n_jobs,
+                                      tokenised=tokenised)
     return corpus, preprocessor, duplicates
 
 
@@ -244,13 +267,14 @@ def write_scores(frames: Iterable[Any], num_topics: int, sink: Any, piece_rows: 
 
 
 def score_partitions(model: TopicModel, source: ParagraphSource, sink: Any,
-                     compute: ComputeConfig | None) -> dict[str, Any]:
+                     compute: ComputeConfig | None, client: Any = None) -> dict[str, Any]:
     """Score every paragraph from its text, partition by partition, here or on Dask workers.
 
     Partitions are ``compute.partition_rows`` rows (rounded to whole read batches); with
     ``compute.engine: dask`` a Parquet source is read by the workers themselves
     (:func:`~pipeline.distributed.map_parquet`) and a slim copy of the model is broadcast to
-    them. Returns the totals of :func:`score_corpus`; the rows written are the same as its.
+    them (through ``client`` when given, else a client opened for the call). Returns the totals
+    of :func:`score_corpus`; the rows written are the same as its.
     """
     from ..distributed import dask_map, map_parquet, row_ranges
 
@@ -259,9 +283,10 @@ def score_partitions(model: TopicModel, source: ParagraphSource, sink: Any,
     ranges = row_ranges(source.num_rows, compute.partition_rows, align=source.batch_size)
     if compute.engine == "dask" and source.path is not None:
         frames: Iterable[Any] = map_parquet(score_frame, source.path, SCORE_COLUMNS, ranges, score_meta(slim),
-                                            compute, slim)
+                                            compute, slim, client=client)
     elif compute.engine == "dask":
-        frames = dask_map(functools.partial(score_frame, model=slim), row_frames(source, ranges), compute)
+        frames = dask_map(functools.partial(score_frame, model=slim), row_frames(source, ranges), compute,
+                          client=client)
     else:
         frames = (score_frame(frame, slim) for frame in row_frames(source, ranges))
     totals = write_scores(frames, model.num_topics, sink, source.batch_size)
@@ -337,24 +362,30 @@ def run_topics(paragraphs: Any, settings: TopicsConfig, sink: Any = None,
         raise DataError("no paragraphs to fit a topic model on")
     model = model_from_config(settings)
     model._check_params()
-    partitioned = settings.fit_sample is not None or (compute is not None and compute.engine == "dask")
+    dask = compute is not None and compute.engine == "dask"
+    partitioned = settings.fit_sample is not None or dask
     n_jobs = compute.n_jobs if compute is not None else 1
-    if settings.fit_sample is not None:
-        rows, duplicates = fitting_rows(source, settings.include_duplicates)
-        chosen = sample_rows(rows, settings.fit_sample, settings.seed)
-        log.info("fitting on a sample of %d of %d fitting paragraphs (topics.fit_sample)", len(chosen), len(rows))
-        corpus, preprocessor, _ = tokenise_source(SampledSource(source, chosen), model, settings, workdir, n_jobs)
-    else:
-        corpus, preprocessor, duplicates = tokenise_source(source, model, settings, workdir, n_jobs)
-    log.info("%d paragraphs, %d flagged as duplicates (%s from fitting)", source.num_rows, duplicates,
-             "kept" if settings.include_duplicates else "left out")
-    model.fit_corpus(corpus, preprocessor)
-    log.info("scoring %d paragraphs", source.num_rows)
-    collect = FrameSink() if sink is None else None
-    if partitioned:
-        totals = score_partitions(model, source, collect if sink is None else sink, compute)
-    else:
-        totals = score_corpus(model, corpus, source, collect if sink is None else sink, n_jobs)
+    with contextlib.ExitStack() as stack:
+        client = stack.enter_context(dask_client(compute)) if dask else None  # one cluster for the stage
+        if settings.fit_sample is not None:
+            rows, duplicates = fitting_rows(source, settings.include_duplicates)
+            chosen = sample_rows(rows, settings.fit_sample, settings.seed)
+            log.info("fitting on a sample of %d of %d fitting paragraphs (topics.fit_sample)", len(chosen),
+                     len(rows))
+            corpus, preprocessor, _ = tokenise_source(SampledSource(source, chosen), model, settings, workdir,
+                                                      n_jobs, compute, client)
+        else:
+            corpus, preprocessor, duplicates = tokenise_source(source, model, settings, workdir, n_jobs, compute,
+                                                               client)
+        log.info("%d paragraphs, %d flagged as duplicates (%s from fitting)", source.num_rows, duplicates,
+                 "kept" if settings.include_duplicates else "left out")
+        model.fit_corpus(corpus, preprocessor)
+        log.info("scoring %d paragraphs", source.num_rows)
+        collect = FrameSink() if sink is None else None
+        if partitioned:
+            totals = score_partitions(model, source, collect if sink is None else sink, compute, client)
+        else:
+            totals = score_corpus(model, corpus, source, collect if sink is None else sink, n_jobs)
     table = topic_table(model, totals["prevalence"], totals["dominant"], settings.top_n)
     metrics = {
         **quality_metrics(model, corpus, settings.seed, settings.metrics_sample),
