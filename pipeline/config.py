@@ -364,14 +364,15 @@ class ComputeConfig(_Section):
     """How stages spread their work over the machine (shared by every stage that parallelises).
 
     ``n_jobs`` follows joblib: ``1`` runs in the stage's own process, ``N`` uses ``N`` worker
-    processes, ``-1`` every core, ``-2`` every core but one. ``engine`` chooses who runs the map
-    work (chunking document batches, scoring paragraph partitions): ``local`` (joblib, ``n_jobs``)
+    processes, ``-1`` (the default) every core, ``-2`` every core but one. ``engine`` chooses who
+    runs the map work (chunking document batches; tokenising, scoring and classifying paragraph
+    batches): ``local`` (joblib, ``n_jobs``)
     or ``dask`` (a Dask cluster: the one at ``scheduler``, or a ``LocalCluster`` of
     ``dask_workers`` processes when it is null; needs the ``dask`` extra). Results never depend
     on any of these.
     """
 
-    n_jobs: int = Field(1, ge=-64, le=1024)
+    n_jobs: int = Field(-1, ge=-64, le=1024)
     engine: Literal["local", "dask"] = "local"
     scheduler: str | None = None
     dask_workers: int = Field(2, ge=1, le=1024)

@@ -1,18 +1,24 @@
 """Order-preserving maps over worker processes, shared by the stages that parallelise.
 
-:func:`ordered_map` hands items to joblib's ``loky`` workers (``compute.n_jobs`` of them) and
-yields the results in input order, so a stage built from a pure function of each item gives
-the same output for any ``n_jobs``.
+:func:`ordered_map` hands items to joblib's ``loky`` worker processes (``compute.n_jobs`` of
+them) and yields the results in input order, so a stage built from a pure function of each
+item gives the same output for any ``n_jobs``. At most ``2 * n_jobs`` items are handed out
+ahead of the consumer: a slow consumer (the stage's process appending tokens or writing
+rows) holds the workers back instead of letting finished results pile up in memory.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from itertools import chain, islice
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+#: items handed out per worker ahead of the consumer
+IN_FLIGHT_PER_WORKER = 2
 
 
 def effective_jobs(n_jobs: int) -> int:
@@ -25,16 +31,32 @@ def effective_jobs(n_jobs: int) -> int:
 def ordered_map(func: Callable[[T], R], items: Iterable[T], n_jobs: int = 1) -> Iterator[R]:
     """``func(item)`` for every item, in input order, lazily; in ``n_jobs`` worker processes.
 
-    With one job the items are mapped in this process. Otherwise joblib's ``loky`` workers run
-    them, at most ``2 * n_jobs`` items ahead of the consumer, so memory stays bounded when
-    ``items`` is a stream.
+    With one job, or fewer than two items, the items are mapped in this process. Otherwise
+    loky workers (joblib's reusable executor) run them, with at most
+    :data:`IN_FLIGHT_PER_WORKER` ``* n_jobs`` items submitted and not yet consumed, so memory
+    stays bounded however long ``items`` is and however slow the consumer. An exception in a
+    worker is raised here, at its item.
     """
     jobs = effective_jobs(n_jobs)
     items = iter(items)
     head = list(islice(items, 2))
     if jobs == 1 or len(head) < 2:  # one item: starting workers would only cost time
         return map(func, chain(head, items))
-    from joblib import Parallel, delayed
+    return _windowed(func, chain(head, items), jobs)
 
-    parallel = Parallel(n_jobs=jobs, backend="loky", return_as="generator", pre_dispatch="2*n_jobs")
-    return iter(parallel(delayed(func)(item) for item in chain(head, items)))
+
+def _windowed(func: Callable[[Any], R], items: Iterator[Any], jobs: int) -> Iterator[R]:
+    from joblib.externals.loky import get_reusable_executor
+
+    executor = get_reusable_executor(max_workers=jobs)
+    pending: deque[Any] = deque()
+    try:
+        for item in items:
+            pending.append(executor.submit(func, item))
+            if len(pending) >= IN_FLIGHT_PER_WORKER * jobs:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:  # the consumer stopped early or an item failed: drop what is still queued
+        for future in pending:
+            future.cancel()

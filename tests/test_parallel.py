@@ -177,6 +177,35 @@ def test_ordered_map_keeps_order_with_workers():
     assert batch.ordered_map is parallel.ordered_map  # the chunk stage's import still works
 
 
+def test_ordered_map_hands_out_a_bounded_number_of_items_ahead():
+    """A slow consumer holds the workers back: finished results never pile up (memory stays flat)."""
+    pulled = []
+
+    def items():
+        for i in range(30):
+            pulled.append(i)
+            yield -i
+
+    for consumed, result in enumerate(parallel.ordered_map(abs, items(), n_jobs=2), start=1):
+        assert result == consumed - 1
+        assert len(pulled) <= consumed - 1 + parallel.IN_FLIGHT_PER_WORKER * 2
+    assert len(pulled) == 30
+
+
+def test_ordered_map_raises_a_worker_error_at_its_item():
+    def items():
+        yield from (1, 2, 0, 4)
+
+    results = parallel.ordered_map(_inverse, items(), n_jobs=2)
+    assert [next(results), next(results)] == [1.0, 0.5]
+    with pytest.raises(ZeroDivisionError):
+        next(results)
+
+
+def _inverse(x: int) -> float:
+    return 1 / x
+
+
 # ----------------------------------------------------------------------------- stance
 
 
