@@ -25,13 +25,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from .config import ComputeConfig
 from .errors import ConfigError, InputError
+from .parallel import ordered_results
 
 log = logging.getLogger(__name__)
 
@@ -97,17 +97,6 @@ def _threads(client: Any) -> int:
     return max(1, sum(int(w.get("nthreads", 1)) for w in workers))
 
 
-def _ordered_results(futures: Iterator[Any], window: int) -> Iterator[Any]:
-    """Results of futures in submission order, keeping at most ``window`` submitted ahead."""
-    pending: deque[Any] = deque()
-    for future in futures:
-        pending.append(future)
-        if len(pending) >= window:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
-
-
 def dask_map(func: Callable[[T], R], items: Iterable[T], compute: ComputeConfig,
              client: Any = None) -> Iterator[R]:
     """``func(item)`` for every item on Dask workers, yielded lazily in input order.
@@ -137,7 +126,7 @@ def dask_map(func: Callable[[T], R], items: Iterable[T], compute: ComputeConfig,
             client = stack.enter_context(dask_client(compute))
         window = IN_FLIGHT_PER_THREAD * _threads(client)
         futures = (client.submit(func, item, pure=False) for item in items)
-        yield from _ordered_results(futures, window)
+        yield from ordered_results(futures, window)
 
 
 # ----------------------------------------------------------------------------- Parquet partitions
@@ -223,4 +212,4 @@ def map_parquet(func: Callable[..., Any], path: Path | str, columns: Sequence[st
                                 label="read-paragraphs")
             parts = frame.map_partitions(func, *scattered, meta=meta, enforce_metadata=False).to_delayed()
         window = IN_FLIGHT_PER_THREAD * _threads(client)
-        yield from _ordered_results((client.compute(part) for part in parts), window)
+        yield from ordered_results((client.compute(part) for part in parts), window)

@@ -45,18 +45,28 @@ def ordered_map(func: Callable[[T], R], items: Iterable[T], n_jobs: int = 1) -> 
     return _windowed(func, chain(head, items), jobs)
 
 
+def ordered_results(futures: Iterator[Any], window: int) -> Iterator[Any]:
+    """Results of futures in submission order, with at most ``window`` submitted and not yet yielded.
+
+    ``futures`` is a lazy stream (each ``next`` submits one item), so the window bounds how far
+    the workers run ahead of the consumer. Futures still queued when the consumer stops or an
+    item fails are cancelled. Shared by the local engine and :mod:`pipeline.distributed`.
+    """
+    pending: deque[Any] = deque()
+    try:
+        for future in futures:
+            pending.append(future)
+            if len(pending) >= window:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for future in pending:
+            future.cancel()
+
+
 def _windowed(func: Callable[[Any], R], items: Iterator[Any], jobs: int) -> Iterator[R]:
     from joblib.externals.loky import get_reusable_executor
 
     executor = get_reusable_executor(max_workers=jobs)
-    pending: deque[Any] = deque()
-    try:
-        for item in items:
-            pending.append(executor.submit(func, item))
-            if len(pending) >= IN_FLIGHT_PER_WORKER * jobs:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-    finally:  # the consumer stopped early or an item failed: drop what is still queued
-        for future in pending:
-            future.cancel()
+    yield from ordered_results((executor.submit(func, item) for item in items), IN_FLIGHT_PER_WORKER * jobs)
