@@ -225,22 +225,28 @@ class TargetConfig(_Section):
 DEFAULT_TARGETS = [
     TargetConfig(
         name="West",
-        aliases=[r"the West", r"Western (countries|states|nations|partners|powers|governments|allies)",
+        aliases=[r"Western (countries|states|nations|partners|powers|governments|allies)",
                  r"collective West", r"Euro-Atlantic"],
+        # "the West" but not the West Bank, West Africa, ... nor "the west of the country"
+        case_sensitive_aliases=[r"[Tt]he West(?!\s+(Bank|Indies|Indian|Africa|African|Asia|Asian|Pacific|Papua|Philippine|Sahara|Saharan|Nile|Coast|Wall|Balkans|Bengal|Java|Kalimantan|Darfur|Timor)\b)"],
     ),
     TargetConfig(
         name="United States",
-        aliases=[r"United States", r"Washington", r"Americans?", r"White House"],
-        case_sensitive_aliases=[r"U\.S\.A?\.?", r"USA?"],
+        # not Latin/Central/Inter-American, the Organization of American States, US dollars
+        aliases=[r"United States", r"Washington", r"(?<!Latin )(?<!Central )(?<!South )(?<!North )(?<!Inter-)(?<!Pan-)(?<!Ibero-)(?<!Afro-)(?<!Native )Americans?(?!\s+(States|continents?|hemisphere|region)\b)", r"White House"],
+        case_sensitive_aliases=[r"U\.S\.A?\.?", r"USA?(?!\s?\$|\s?dollars?\b)"],
     ),
     TargetConfig(
         name="NATO",
-        aliases=[r"North Atlantic (Treaty Organization|Alliance)", r"the Alliance"],
+        aliases=[r"North Atlantic (Treaty Organization|Alliance)",
+                 r"the Alliance(?!\s+(of|for|between)\b)"],  # not the Alliance of Small Island States / of Civilizations
         case_sensitive_aliases=[r"NATO", r"OTAN"],
     ),
     TargetConfig(
         name="China",
-        aliases=[r"China", r"Beijing", r"Chinese", r"People'?s Republic of China"],
+        # not the Republic of China (Taiwan), the South/East China Sea, the Beijing Declaration, Chinese Taipei
+        aliases=[r"(?<!Republic of )(?<!South )(?<!East )China(?!\s+(Seas?|Straits?)\b)", r"Beijing(?!\s+(Declaration|Platform|Conference)\b|\s?\+)", r"Chinese(?!\s+Taipei\b)",
+                 r"People'?s Republic of China"],
         case_sensitive_aliases=[r"PRC"],
     ),
     TargetConfig(
@@ -262,7 +268,7 @@ DEFAULT_TARGETS = [
 class StanceConfig(_Section):
     """Settings of the ``train_stance`` and ``stance`` stages."""
 
-    train: Path = Path("data/labels/stance_train.jsonl")
+    train: Path = Path("data/labels/train")
     input: Path = Path("data/paragraphs.parquet")
     model: Path = Path("models/stance")
     output: Path = Path("data/stance.parquet")

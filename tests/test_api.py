@@ -54,7 +54,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from pipeline.topics import main as topics_main
 
     tmp = tmp_path_factory.mktemp("api")
-    labels = (ROOT / "data" / "labels" / "stance_train.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    labels = (ROOT / "data" / "labels" / "train" / "written.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
     (tmp / "labels.jsonl").write_text("".join(labels[::3]), encoding="utf-8")
     config = load_config(ROOT / "configs" / "default.yaml", [
         f"chunk.input={ROOT / 'seeds'}",

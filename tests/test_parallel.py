@@ -215,7 +215,7 @@ def stance_model():
     from pipeline.stance.data import read_labels
     from pipeline.stance.train import build_model
 
-    labelled = Path(__file__).resolve().parent.parent / "data" / "labels" / "stance_train.jsonl"
+    labelled = Path(__file__).resolve().parent.parent / "data" / "labels" / "train" / "written.jsonl"
     examples = read_labels(labelled, [t.name for t in DEFAULT_TARGETS])[::5]
     return build_model(Config().stance).fit([(e.text, e.target) for e in examples], [e.label for e in examples])
 

@@ -298,7 +298,7 @@ def test_word_before_equals_search_of_the_slice(text, start, tails):
 # copies of the implementations before them; views, features, matrices and probabilities
 # must be identical, bit for bit.
 
-LABELLED = Path(__file__).resolve().parent.parent / "data" / "labels" / "stance_train.jsonl"
+LABELLED = Path(__file__).resolve().parent.parent / "data" / "labels" / "train" / "written.jsonl"
 _REF_TOKEN = re.compile(r"[^\W_]+|[!?]")
 _REF_SOCIAL_TOKEN = re.compile(r"[#@]?[^\W_]+|[!?]")
 

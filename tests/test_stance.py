@@ -23,7 +23,7 @@ from pipeline.stance.targets import all_mentions, compile_target, compile_target
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "default.yaml"
-LABELLED = ROOT / "data" / "labels" / "stance_train.jsonl"
+LABELLED = ROOT / "data" / "labels" / "train" / "written.jsonl"
 TARGET_NAMES = [t.name for t in DEFAULT_TARGETS]
 BY_NAME = {t.name: t for t in DEFAULT_TARGETS}
 

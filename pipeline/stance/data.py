@@ -82,6 +82,33 @@ def read_labels(path: Path | str, target_names: Sequence[str]) -> list[LabelledE
     return examples
 
 
+def training_files(path: Path | str) -> list[Path]:
+    """The labelled JSONL files of ``stance.train``: the file itself, or a folder's ``*.jsonl`` by name.
+
+    Raises
+    ------
+    InputError
+        If the path does not exist or a folder holds no ``*.jsonl`` file.
+    """
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.glob("*.jsonl") if p.is_file())
+        if not files:
+            raise InputError(f"{path}: folder of labelled stance data holds no *.jsonl file")
+        return files
+    if not path.exists():
+        raise InputError(f"{path}: labelled stance data not found")
+    return [path]
+
+
+def read_training(path: Path | str, target_names: Sequence[str]) -> list[LabelledExample]:
+    """Every labelled example of ``stance.train`` (a JSONL file or a folder of them, in name order).
+
+    Each file is read with :func:`read_labels`, so its errors name the file and line.
+    """
+    return [example for file in training_files(path) for example in read_labels(file, target_names)]
+
+
 def label_counts(examples: Iterable[LabelledExample]) -> dict[str, dict[str, int]]:
     """Counts per target and label, every label present (zeros included)."""
     counts = Counter((e.target, e.label) for e in examples)

@@ -30,7 +30,7 @@ import numpy as np
 
 from ..config import Config, StanceConfig, config_to_dict
 from ..io import sha256_file, write_json
-from .data import LabelledExample, label_counts, read_labels
+from .data import LabelledExample, label_counts, read_training
 from .model import LABELS, StanceClassifier, save_stance
 from .targets import compile_targets, target_spec
 
@@ -158,7 +158,7 @@ def train(settings: StanceConfig, examples: Sequence[LabelledExample]) -> tuple[
 def main(config: Config) -> None:
     """Run the ``train_stance`` stage with a validated config."""
     settings = config.stance
-    examples = read_labels(settings.train, [t.name for t in settings.targets])
+    examples = read_training(settings.train, [t.name for t in settings.targets])
     log.info("train_stance: %d labelled examples from %s", len(examples), settings.train)
     model, metrics = train(settings, examples)
     if metrics["macro_f1"] is not None:
