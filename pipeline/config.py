@@ -290,10 +290,11 @@ class StanceConfig(_Section):
     char_ngram_min: int = Field(2, ge=1, le=10)
     char_ngram_max: int = Field(0, ge=0, le=10)
     char_scope: Literal["windows", "sentences", "doc"] = "windows"
-    block_weights: dict[Literal["doc", "sentences", "windows", "chars", "lexicon", "target"], float] = Field(
+    block_weights: dict[Literal["doc", "sentences", "windows", "chars", "lexicon", "target", "roles"], float] = Field(
         default_factory=dict)
     social_tokens: bool = False
     target_scope: Literal["sentences", "doc"] = "sentences"
+    roles: bool = True
     batch_size: int = Field(2000, ge=1)
     targets: list[TargetConfig] = Field(default_factory=lambda: list(DEFAULT_TARGETS), min_length=1)
 

@@ -33,6 +33,7 @@ from itertools import compress
 
 from ..sentences import Span
 from ..sentences import sentence_spans as _sentence_spans
+from .roles import role_features
 from .targets import TargetMatcher, all_mentions
 
 TARGET_TOKEN = "xxtarget"
@@ -313,11 +314,14 @@ class ContextAnalyzer:
     target_scope : {'sentences', 'doc'}
         With ``target_features``, the words crossed with the target: those of its mention
         sentences, or those of the whole text (for short texts that rarely name the target).
+    roles : bool
+        The target's role in its mention sentences (``R:``; aggressor, victim, accused, helped,
+        ...; see :mod:`pipeline.stance.roles`).
     """
 
     def __init__(self, ngram_range: tuple[int, int] = (1, 2), target_features: bool = False,
                  char_ngram_range: tuple[int, int] = (0, 0), lexicon: bool = False, negation: bool = False,
-                 char_scope: str = "windows", target_scope: str = "sentences") -> None:
+                 char_scope: str = "windows", target_scope: str = "sentences", roles: bool = False) -> None:
         self.ngram_range = tuple(ngram_range)
         self.target_features = target_features
         self.char_ngram_range = tuple(char_ngram_range)
@@ -325,6 +329,7 @@ class ContextAnalyzer:
         self.negation = negation
         self.char_scope = char_scope
         self.target_scope = target_scope
+        self.roles = roles
 
     def _ngrams(self, prefix: str, tokens: Sequence[str], out: list[str]) -> None:
         low, high = self.ngram_range
@@ -368,6 +373,9 @@ class ContextAnalyzer:
                 _cues("L:s:", sentence, out, None)
             for win in view.windows:
                 _cues("L:w:", win, out, win.index(TARGET_TOKEN) if TARGET_TOKEN in win else None)
+        if getattr(self, "roles", False):
+            for sentence in view.sentences:
+                role_features(sentence, TARGET_TOKEN, OTHER_TOKEN, out)
         if getattr(self, "target_features", False) and view.target:
             # which target is asked about, alone and crossed with the words of its sentences,
             # so one model can learn target-specific priors and vocabulary
@@ -381,7 +389,8 @@ class ContextAnalyzer:
                 f"char_ngram_range={getattr(self, 'char_ngram_range', (0, 0))}, "
                 f"char_scope={getattr(self, 'char_scope', 'windows')!r}, "
                 f"target_scope={getattr(self, 'target_scope', 'sentences')!r}, "
-                f"lexicon={getattr(self, 'lexicon', False)}, negation={getattr(self, 'negation', False)})")
+                f"lexicon={getattr(self, 'lexicon', False)}, negation={getattr(self, 'negation', False)}, "
+                f"roles={getattr(self, 'roles', False)})")
 
 
 def _same(tokens: Sequence[str]) -> Sequence[str]:

@@ -21,7 +21,7 @@ def _is_targets(value: Any) -> bool:
 
 
 #: blocks of features that ``block_weights`` may weigh (see ``model.BLOCK_PREFIXES``)
-BLOCKS = ("doc", "sentences", "windows", "chars", "lexicon", "target")
+BLOCKS = ("doc", "sentences", "windows", "chars", "lexicon", "target", "roles")
 
 #: parameter -> (check, what is expected); checked in one place, by :func:`check_params`
 PARAM_RULES: dict[str, tuple[Any, str]] = {
@@ -45,9 +45,10 @@ PARAM_RULES: dict[str, tuple[Any, str]] = {
     "social_tokens": (lambda v: isinstance(v, bool), "True or False"),
     "target_scope": (lambda v: v in ("sentences", "doc"), "'sentences' or 'doc'"),
     "negation": (lambda v: isinstance(v, bool), "True or False"),
+    "roles": (lambda v: isinstance(v, bool), "True or False"),
     "block_weights": (lambda v: v is None or (isinstance(v, Mapping) and all(
         k in BLOCKS and _is_real(w) and w > 0 for k, w in v.items())),
-        "None or a mapping of blocks (doc, sentences, windows, chars, lexicon, target) to weights > 0"),
+        "None or a mapping of blocks (doc, sentences, windows, chars, lexicon, target, roles) to weights > 0"),
 }
 
 

@@ -98,7 +98,8 @@ TRUSTED_TYPES = frozenset({
 #: earlier behaviour (what a model saved without them was trained with)
 _OPTIONS_OFF: dict[str, Any] = {"target_features": False, "per_target": False, "char_ngram_range": (0, 0),
                                 "lexicon": False, "negation": False, "block_weights": None,
-                                "char_scope": "windows", "social_tokens": False, "target_scope": "sentences"}
+                                "char_scope": "windows", "social_tokens": False, "target_scope": "sentences",
+                                "roles": False}
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,9 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         Keep the ``#`` / ``@`` of hashtags and user names.
     target_scope : {'sentences', 'doc'}, default 'sentences'
         With ``target_features``, the words crossed with the target.
+    roles : bool, default True
+        The target's role in its mention sentences as features (aggressor, victim, accused,
+        helper, helped; see :mod:`pipeline.stance.roles`).
 
     Attributes
     ----------
@@ -207,6 +211,7 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         char_scope: str = "windows",
         social_tokens: bool = False,
         target_scope: str = "sentences",
+        roles: bool = True,
     ) -> None:
         self.targets = targets
         self.window = window
@@ -226,6 +231,7 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         self.char_scope = char_scope
         self.social_tokens = social_tokens
         self.target_scope = target_scope
+        self.roles = roles
 
     # ------------------------------------------------------------------ fitting
 
@@ -301,7 +307,7 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         vectorizer = TfidfVectorizer(analyzer=ContextAnalyzer(tuple(self.ngram_range), self.target_features,
                                                                      tuple(self.char_ngram_range), self.lexicon,
                                                                      self.negation, self.char_scope,
-                                                                     self.target_scope),
+                                                                     self.target_scope, self.roles),
                                      min_df=self.min_df, sublinear_tf=True, dtype=np.float64)
         features = vectorizer.fit_transform(views)
         weights = _column_weights(vectorizer, self.block_weights)
@@ -627,7 +633,7 @@ def _score_pairs(model: StanceClassifier, batch: tuple[Sequence[str], Sequence[s
 
 #: feature-name prefix of each block of :class:`~pipeline.stance.features.ContextAnalyzer`
 BLOCK_PREFIXES = {"doc": ("d:",), "sentences": ("s:",), "windows": ("w:",), "chars": ("c:",),
-                  "lexicon": ("L:",), "target": ("t:", "x:")}
+                  "lexicon": ("L:",), "target": ("t:", "x:"), "roles": ("R:",)}
 
 
 def _column_weights(vectorizer: TfidfVectorizer, block_weights: dict[str, float] | None) -> np.ndarray | None:

@@ -58,6 +58,7 @@ def build_model(settings: StanceConfig) -> StanceClassifier:
         block_weights=dict(settings.block_weights) or None,
         social_tokens=settings.social_tokens,
         target_scope=settings.target_scope,
+        roles=settings.roles,
     )
 
 
