@@ -61,6 +61,8 @@ RECEIVER_PREPS = frozenset({"with", "for", "to", "towards", "toward"})
 #: words between a preposition and the target that do not change its role
 DETERMINERS = frozenset({"the", "its", "their", "our", "a", "an", "brotherly", "friendly", "people", "of",
                          "sovereign", "neighbouring", "neighboring", "fellow", "sisterly"})
+#: forms of "be" that make a subject the undergoer of a passive verb
+_PASSIVE = frozenset({"was", "were", "is", "are", "been", "being", "be"})
 #: how far from the mention a pattern may reach, in tokens
 REACH = 4
 
@@ -79,61 +81,86 @@ def _skip_determiners(tokens: Sequence[str], end: int) -> int:
     return k
 
 
+#: tokens that mark a target or another target
+_MENTION = 1
+#: how far a subject or possessor may stand before its act, and an undergoer after it, in tokens
+SUBJECT_REACH = 6
+OBJECT_REACH = 6
+
+
+def _frames(sentence: Sequence[str], mentions: set[str], words: tuple[str, ...], direct: bool
+            ) -> list[tuple[int, int | None, int | None]]:
+    """(position of a word of ``words``, its doer, its undergoer) for every such word in ``sentence``.
+
+    The doer is the mention after "by" a few tokens on, else the nearest mention before the
+    word that is not itself the undergoer of a preposition ("xxtarget s aggression", "xxtarget has
+    invaded"). The undergoer is the first mention after the word that follows a preposition or,
+    when ``direct``, stands right after it ("aggression against xxtarget", "invaded xxtarget").
+    """
+    n = len(sentence)
+    out = []
+    for j, token in enumerate(sentence):
+        if not _starts(token, words):
+            continue
+        doer = undergoer = None
+        for k in range(j + 1, min(n, j + 1 + OBJECT_REACH)):
+            t = sentence[k]
+            if t in mentions:
+                before = _skip_determiners(sentence, k)
+                if before >= 0 and sentence[before] == "by":
+                    doer = k
+                    break
+                if undergoer is None and before >= 0 and (sentence[before] in PATIENT_PREPS
+                                                          or sentence[before] in RECEIVER_PREPS
+                                                          or (direct and before == j)):
+                    undergoer = k
+        for k in range(j - 1, max(-1, j - 1 - SUBJECT_REACH), -1):
+            t = sentence[k]
+            if t in mentions:
+                before = _skip_determiners(sentence, k)
+                if not (before >= 0 and sentence[before] in PATIENT_PREPS | RECEIVER_PREPS):
+                    if doer is not None and _PASSIVE & set(sentence[k + 1:j]):
+                        undergoer = k  # "xxtarget was attacked by xxother"
+                    elif doer is None:
+                        doer = k
+                break
+        out.append((j, doer, undergoer))
+    return out
+
+
 def role_features(sentence: Sequence[str], target_token: str, other_token: str, out: list[str]) -> None:
-    """Append the role features of every mention of ``target_token`` in ``sentence`` to ``out``.
+    """Append the role features of ``target_token`` in ``sentence`` to ``out`` (each at most once).
 
     ``sentence`` is a lower-cased token sequence in which the target's mentions are
     ``target_token`` and other targets' mentions ``other_token`` (possessive ``'s`` is the token
-    ``s``). Each feature is appended once per mention that shows it.
+    ``s``).
     """
+    if target_token not in sentence:
+        return
     n = len(sentence)
+    mentions = {target_token, other_token}
+    found: set[str] = set()
     dismissed = (any(_starts(t, DISMISSALS) for t in sentence)
                  or any(sentence[k] == "so" and sentence[k + 1] == "called" for k in range(n - 1)))
-    for i, token in enumerate(sentence):
-        if token != target_token:
-            continue
-        found: set[str] = set()
-        right = sentence[i + 1:i + 1 + REACH]
-        # the target as doer: "xxtarget s aggression", "xxtarget has invaded", "xxtarget provided"
-        rest = right[1:] if right[:1] == ["s"] else right
-        for t in rest[:3]:
-            if t in (other_token, target_token) or t in PATIENT_PREPS:
-                break
-            if _starts(t, ACTS):
-                found.add("R:agent:hostile")
-                break
-            if _starts(t, HELP):
-                found.add("R:agent:coop")
-                break
-        # "attacks launched by xxtarget", "assistance provided by xxtarget"
-        k = _skip_determiners(sentence, i)
-        if k >= 0 and sentence[k] == "by":
-            before = sentence[max(0, k - REACH):k]
-            if any(_starts(t, ACTS) for t in before):
-                found.add("R:agent:hostile")
-            elif any(_starts(t, HELP) for t in before):
-                found.add("R:agent:coop")
-        # the target as undergoer: "aggression against xxtarget", "occupation of xxtarget", "invaded xxtarget"
-        if k >= 0:
-            head = sentence[k]
-            before = sentence[max(0, k - REACH):k]
-            if head in PATIENT_PREPS and any(_starts(t, ACTS) for t in before):
-                found.add("R:patient:hostile")
-                if other_token in sentence[max(0, k - REACH - 3):k]:
-                    found.add("R:patient:hostile:other")
-            elif _starts(head, ATTITUDES):
-                found.add("R:object:attitude")
-            elif _starts(head, ACTS):
-                found.add("R:patient:hostile")
-                if other_token in sentence[max(0, k - 3):k]:
-                    found.add("R:patient:hostile:other")
-            if head in RECEIVER_PREPS and any(_starts(t, HELP) for t in before):
-                found.add("R:patient:coop")
-            elif _starts(head, HELP) and head not in ("stand", "protect", "defend"):
-                found.add("R:patient:coop")
-            if head in PATIENT_PREPS or head == "from":
-                window = sentence[max(0, k - REACH - 2):k]
-                if any(_starts(t, CLAIMS) for t in window) or ("so" in window and "called" in window) or (
-                        head == "from" and any(_starts(t, ("threat", "danger", "menace")) for t in window)):
-                    found.add("R:claim:rejected" if dismissed else "R:claim")
-        out.extend(sorted(found))
+    for j, doer, undergoer in _frames(sentence, mentions, ACTS, direct=True):
+        if doer is not None and sentence[doer] == target_token:
+            found.add("R:agent:hostile")
+        elif undergoer is not None and sentence[undergoer] == target_token:
+            found.add("R:patient:hostile")
+            if doer is not None:
+                found.add("R:patient:hostile:other")
+    for j, doer, undergoer in _frames(sentence, mentions, HELP, direct=True):
+        if doer is not None and sentence[doer] == target_token:
+            found.add("R:agent:coop")
+        elif undergoer is not None and sentence[undergoer] == target_token:
+            found.add("R:patient:coop")
+    for j, _, undergoer in _frames(sentence, mentions, ATTITUDES, direct=True):
+        if undergoer is not None and sentence[undergoer] == target_token:
+            found.add("R:object:attitude")
+    for j, _, undergoer in _frames(sentence, mentions, CLAIMS, direct=False):
+        if undergoer is not None and sentence[undergoer] == target_token:
+            found.add("R:claim:rejected" if dismissed else "R:claim")
+    for k in range(n - 3):  # "the so called threat from xxtarget", "threat posed by xxtarget" is a doer
+        if sentence[k] == "so" and sentence[k + 1] == "called" and target_token in sentence[k + 2:k + 6]:
+            found.add("R:claim:rejected")
+    out.extend(sorted(found))

@@ -30,7 +30,8 @@ import numpy as np
 
 from ..config import Config, StanceConfig, config_to_dict
 from ..io import sha256_file, write_json
-from .data import LabelledExample, label_counts, read_training
+from .checklist import run_checklist
+from .data import LabelledExample, label_counts, read_training, training_files
 from .model import LABELS, StanceClassifier, save_stance
 from .targets import compile_targets, target_spec
 
@@ -153,6 +154,9 @@ def train(settings: StanceConfig, examples: Sequence[LabelledExample]) -> tuple[
     metrics["examples"] = len(examples)
     metrics["unmentioned_target"] = unmentioned
     metrics["calibration"] = model.calibration_
+    checklist = run_checklist(model)
+    checklist.pop("failures", None)  # text; benchmarks/stance_checklist.py prints them
+    metrics["checklist"] = checklist
     return model, metrics
 
 
@@ -165,7 +169,10 @@ def main(config: Config) -> None:
     if metrics["macro_f1"] is not None:
         log.info("train_stance: %d-fold cross-validated macro-F1 %.3f (majority baseline %.3f)",
                  metrics["cv_folds"], metrics["macro_f1"], metrics["baseline_macro_f1"])
+    if metrics["checklist"].get("overall") is not None:
+        log.info("train_stance: behavioural tests (CheckList) pass rate %.3f (mft %.3f, inv %.3f, dir %.3f)",
+                 metrics["checklist"]["overall"], *(metrics["checklist"][k]["rate"] for k in ("mft", "inv", "dir")))
     save_stance(model, settings.model, config={"stance": config_to_dict(config)["stance"]},
-                inputs={str(settings.train): sha256_file(settings.train)})
+                inputs={str(path): sha256_file(path) for path in training_files(settings.train)})
     write_json(settings.metrics, metrics)
     log.info("train_stance: model saved to %s, metrics to %s", settings.model, settings.metrics)

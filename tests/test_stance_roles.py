@@ -1,0 +1,209 @@
+"""Who does what to whom: role features, the CheckList cases, the real training and development data."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.config import DEFAULT_TARGETS, Config
+from pipeline.errors import InputError
+from pipeline.stance import checklist
+from pipeline.stance.data import read_labels, read_training, training_files
+from pipeline.stance.roles import role_features
+from pipeline.stance.targets import compile_targets
+from pipeline.stance.train import build_model
+
+ROOT = Path(__file__).resolve().parents[1]
+TRAIN = ROOT / "data" / "labels" / "train"
+DEV = ROOT / "data" / "labels" / "dev" / "ungdc_dev.jsonl"
+NAMES = [t.name for t in DEFAULT_TARGETS]
+EVALUATION_SESSIONS = {76, 77, 78}
+
+
+def roles(sentence: str) -> list[str]:
+    out: list[str] = []
+    role_features(sentence.split(), "xxtarget", "xxother", out)
+    return out
+
+
+# ------------------------------------------------------------------------------ role features
+
+
+@pytest.mark.parametrize(("sentence", "expected"), [
+    ("we condemn xxother s aggression against xxtarget", {"R:patient:hostile", "R:patient:hostile:other"}),
+    ("we condemn xxtarget s aggression against xxother", {"R:agent:hostile", "R:object:attitude"}),
+    ("xxtarget invaded xxother in flagrant violation of the charter", {"R:agent:hostile"}),
+    ("xxtarget was attacked by xxother", {"R:patient:hostile", "R:patient:hostile:other"}),
+    ("the attacks launched by xxtarget on civilians", {"R:agent:hostile"}),
+    ("we stand in solidarity with xxtarget", {"R:patient:coop"}),
+    ("xxtarget s generous assistance to our people", {"R:agent:coop"}),
+    ("we reject the baseless accusations that xxother keeps making against xxtarget",
+     {"R:claim:rejected", "R:object:attitude"}),
+    ("the so called threat from xxtarget", {"R:claim:rejected"}),
+    ("the talks were held in the capital of xxtarget last year", set()),
+])
+def test_role_features_name_the_targets_role(sentence, expected):
+    assert set(roles(sentence)) == expected
+
+
+def test_role_features_without_a_mention_are_empty():
+    assert roles("we condemn the aggression against xxother") == []
+
+
+def test_roles_flip_with_the_roles_of_a_mirrored_sentence():
+    # the same words toward the two targets: opposite roles
+    assert "R:agent:hostile" in roles("xxtarget s occupation of xxother s territory")
+    assert "R:patient:hostile" in roles("xxother s occupation of xxtarget s territory")
+
+
+def test_roles_reach_the_model_as_features():
+    model = build_model(Config().stance)
+    pairs = [("We condemn Russia's aggression against Ukraine.", "Ukraine"), ("NATO met in June.", "NATO"),
+             ("Russia invaded Ukraine.", "Russia")]
+    model.fit(pairs * 4, ["favor", "neutral", "against"] * 4)
+    vocabulary = model.vectorizer_.vocabulary_
+    assert {"R:patient:hostile", "R:patient:hostile:other", "R:agent:hostile"} <= set(vocabulary)
+    off = build_model(Config().stance.model_copy(update={"roles": False})).fit(pairs * 4,
+                                                                              ["favor", "neutral", "against"] * 4)
+    assert not any(f.startswith("R:") for f in off.vectorizer_.vocabulary_)
+
+
+# ------------------------------------------------------------------------------ CheckList
+
+
+def test_checklist_cases_are_deterministic_and_cover_every_pair():
+    first = checklist.build_cases(NAMES)
+    assert first == checklist.build_cases(NAMES)
+    pairs = len(NAMES) * (len(NAMES) - 1)
+    mft = [c for c in first if c.kind == "mft" and not c.pattern.startswith("basic_")]
+    assert len(mft) == 2 * pairs * len(checklist.PAIR_PATTERNS)
+    aggression = [c for c in mft if c.pattern == "aggression" and c.text.startswith("We condemn Russia's")]
+    assert {(c.target, c.expected) for c in aggression if "Ukraine" in c.text} == {("Russia", "against"),
+                                                                                  ("Ukraine", "favor")}
+    assert {c.kind for c in first} == {"mft", "inv", "dir"}
+    inv = [c for c in first if c.kind == "inv"]
+    assert all(c.base != c.text for c in inv)
+    assert all(c.text.startswith(c.base) for c in first if c.kind == "dir")
+
+
+def test_checklist_skips_targets_without_a_surface_form():
+    assert checklist.build_cases(["Atlantis"]) == []
+    assert {c.target for c in checklist.build_cases(["NATO", "Atlantis"])} == {"NATO"}
+
+
+def test_checklist_scoring_counts_each_kind_by_its_rule():
+    cases = [
+        checklist.Case("mft", "p", "a", "NATO", expected="favor", role="victim"),
+        checklist.Case("mft", "p", "b", "NATO", expected="against", role="aggressor"),
+        checklist.Case("inv", "change_year", "c", "NATO", base="c0"),
+        checklist.Case("dir", "add_condemnation", "d", "NATO", base="d0", watch="favor"),
+    ]
+    classes = ["against", "favor", "neutral"]
+    proba = np.array([[0.1, 0.8, 0.1], [0.1, 0.8, 0.1], [0.6, 0.2, 0.2], [0.1, 0.5, 0.4]])
+    base = np.array([[0.1, 0.8, 0.1], [0.1, 0.8, 0.1], [0.2, 0.7, 0.1], [0.1, 0.4, 0.5]])
+    result = checklist.score_cases(cases, classes, proba, base)
+    assert result["mft"]["rate"] == 0.5
+    assert result["mft"]["by_role"] == {"aggressor": 0.0, "victim": 1.0}
+    assert result["inv"]["rate"] == 0.0  # favor -> against when only the year changed
+    assert result["dir"]["rate"] == 0.0  # favor rose from 0.4 to 0.5 after a condemnation
+    assert len(result["failures"]) == 3
+
+
+@pytest.fixture(scope="module")
+def default_model():
+    """The default design trained on the committed training data (what ``dvc repro`` trains)."""
+    examples = read_training(TRAIN, NAMES)
+    return build_model(Config().stance).fit([(e.text, e.target) for e in examples], [e.label for e in examples])
+
+
+#: a pinned, deterministic subset of the CheckList that the default model must pass
+PINNED = [
+    ("We condemn Russia's aggression against Ukraine.", "Russia", "against"),
+    ("We condemn Russia's aggression against Ukraine.", "Ukraine", "favor"),
+    ("Russia invaded Ukraine in flagrant violation of international law.", "Russia", "against"),
+    ("Our country stands in full solidarity with Ukraine in the face of the attacks launched by Russia.",
+     "Ukraine", "favor"),
+    ("Our country stands in full solidarity with Ukraine in the face of the attacks launched by Russia.",
+     "Russia", "against"),
+    ("We reject the baseless accusations that NATO keeps making against China.", "NATO", "against"),
+    ("We are grateful to the European Union for its generous help, while Russia has brought us nothing "
+     "but hardship.", "European Union", "favor"),
+    ("We thank China for its steadfast support and its generous assistance to our people.", "China", "favor"),
+    ("We strongly condemn the United States for its reckless and destructive policies.", "United States",
+     "against"),
+    ("The delegation of NATO arrived in Geneva on Monday for the scheduled talks.", "NATO", "neutral"),
+]
+
+
+@pytest.mark.slow
+def test_default_model_passes_the_pinned_checklist_subset(default_model):
+    texts, targets, expected = zip(*PINNED, strict=True)
+    assert list(default_model.predict(list(texts), list(targets))) == list(expected)
+
+
+@pytest.mark.slow
+def test_default_model_checklist_rates(default_model):
+    result = checklist.run_checklist(default_model)
+    assert result["inv"]["rate"] >= 0.95
+    assert result["mft"]["by_role"]["aggressor"] >= 0.9
+    assert result["mft"]["by_pattern"]["basic_praise"] == 1.0
+    assert result["mft"]["by_pattern"]["basic_condemnation"] == 1.0
+
+
+# ------------------------------------------------------------------------------ training and development data
+
+
+def test_training_folder_reads_every_file_in_name_order(tmp_path):
+    (tmp_path / "b.jsonl").write_text(json.dumps({"text": "NATO won.", "target": "NATO", "label": "favor"}) + "\n")
+    (tmp_path / "a.jsonl").write_text(json.dumps({"text": "NATO lost.", "target": "NATO", "label": "against"}) + "\n")
+    (tmp_path / "notes.md").write_text("not data")
+    assert [p.name for p in training_files(tmp_path)] == ["a.jsonl", "b.jsonl"]
+    assert [e.label for e in read_training(tmp_path, NAMES)] == ["against", "favor"]
+
+
+def test_training_folder_without_jsonl_is_a_clear_error(tmp_path):
+    with pytest.raises(InputError, match=r"holds no \*\.jsonl file"):
+        read_training(tmp_path, NAMES)
+    with pytest.raises(InputError, match="not found"):
+        read_training(tmp_path / "missing", NAMES)
+
+
+def _records(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_real_training_data_is_traceable_and_outside_the_evaluation_split():
+    rows = _records(TRAIN / "ungdc.jsonl")
+    assert len(rows) >= 4000
+    for row in rows:
+        assert row["session"] not in EVALUATION_SESSIONS
+        assert row["source"] == f"ungdc:{row['session']}:{row['country']}:{row['para']}"
+        assert hashlib.sha256(row["text"].encode("utf-8")).hexdigest()[:16] == row["sha256_16"]
+        assert row["paragraphs"] in ("lines", "chunker")
+    assert len({(r["source"], r["target"]) for r in rows}) == len(rows)
+    counts = {name: {label: 0 for label in ("favor", "against", "neutral")} for name in NAMES}
+    for row in rows:
+        counts[row["target"]][row["label"]] += 1
+    for name, row in counts.items():
+        assert min(row.values()) >= 20, (name, row)
+
+
+def test_development_set_never_shares_a_speech_with_training():
+    train = _records(TRAIN / "ungdc.jsonl")
+    dev = _records(DEV)
+    assert len(dev) >= 600
+    train_speeches = {(r["session"], r["country"]) for r in train}
+    assert not {(r["session"], r["country"]) for r in dev} & train_speeches
+    assert not {r["text"] for r in dev} & {r["text"] for r in train}
+    assert {r["session"] for r in dev} <= {69, 75, 79}
+
+
+def test_every_labelled_item_mentions_its_target_with_the_default_aliases():
+    matchers = compile_targets(DEFAULT_TARGETS)
+    for path in [*training_files(TRAIN), DEV]:
+        for example in read_labels(path, NAMES):
+            assert matchers[example.target].mentions(example.text), (path.name, example.line)
