@@ -3,8 +3,8 @@
 Method
 ------
 The default classifier is trained as the ``train_stance`` stage would train it:
-``build_model(config.stance)`` fitted on ``stance.train`` (``data/labels/stance_train.jsonl``,
-read with ``read_labels``), without the cross-validation. Its targets are the seven default
+``build_model(config.stance)`` fitted on ``stance.train`` (``data/labels/train/``,
+read with ``read_training``), without the cross-validation. Its targets are the seven default
 targets of ``configs/default.yaml``.
 
 Paragraphs are the lines of 20 or more words of the UN General Debate speeches of sessions
@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from pipeline.config import load_config
     from pipeline.stance import model as model_module
-    from pipeline.stance.data import read_labels
+    from pipeline.stance.data import read_training
     from pipeline.stance.predict import classify_paragraphs
     from pipeline.stance.train import build_model
 
@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     target_names = [t.name for t in settings.targets]
     batch_size = args.batch_size or settings.batch_size
     train_path = train_arg or Path(settings.train)
-    examples = read_labels(train_path, target_names)
+    examples = read_training(train_path, target_names)
     start = time.perf_counter()
     model = build_model(settings).fit([(e.text, e.target) for e in examples], [e.label for e in examples])
     train_seconds = time.perf_counter() - start

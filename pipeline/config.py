@@ -226,9 +226,9 @@ DEFAULT_TARGETS = [
     TargetConfig(
         name="West",
         aliases=[r"Western (countries|states|nations|partners|powers|governments|allies)",
-                 r"collective West", r"Euro-Atlantic"],
+                 r"collective West", r"Euro-Atlantic(?!\s+(area|space|region)\b)"],
         # "the West" but not the West Bank, West Africa, ... nor "the west of the country"
-        case_sensitive_aliases=[r"[Tt]he West(?!\s+(Bank|Indies|Indian|Africa|African|Asia|Asian|Pacific|Papua|Philippine|Sahara|Saharan|Nile|Coast|Wall|Balkans|Bengal|Java|Kalimantan|Darfur|Timor)\b)"],
+        case_sensitive_aliases=[r"([Tt]he|THE) W(EST|est)(?!\s+(Bank|Indies|Indian|Africa|African|Asia|Asian|Pacific|Papua|Philippine|Sahara|Saharan|Nile|Coast|Wall|Balkans|Bengal|Java|Kalimantan|Darfur|Timor)\b)"],
     ),
     TargetConfig(
         name="United States",

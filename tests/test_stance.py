@@ -83,11 +83,29 @@ def test_russian_matches_russia_with_word_boundaries():
 
 
 def test_case_insensitive_aliases_and_curly_apostrophes():
-    assert spans_text("THE WEST and the west and Western partners", BY_NAME["West"]) == [
-        "THE WEST", "the west", "Western partners"]
+    assert spans_text("THE WEST and the West and Western partners", BY_NAME["West"]) == [
+        "THE WEST", "the West", "Western partners"]
+    assert spans_text("Western Countries and the COLLECTIVE WEST", BY_NAME["West"]) == [
+        "Western Countries", "COLLECTIVE WEST"]
     assert spans_text("the People’s Republic of China", BY_NAME["China"]) == ["People’s Republic of China"]
     eu = BY_NAME["European Union"]
     assert spans_text("the EU, EU's, eu and EUR", eu) == ["EU", "EU"]
+
+
+@pytest.mark.parametrize(("text", "target", "found"), [
+    ("the West Bank, West Africa, the West Indies and the west of the country", "West", []),
+    ("the West and the Western Balkans", "West", ["the West"]),
+    ("Latin American, Inter-American and Central American states", "United States", []),
+    ("the Organization of American States and US$ 5 million", "United States", []),
+    ("American troops and the US", "United States", ["American", "US"]),
+    ("the Alliance of Small Island States and the Alliance for the Sahel", "NATO", []),
+    ("the Alliance met", "NATO", ["the Alliance"]),
+    ("the Republic of China on Taiwan, the South China Sea and Chinese Taipei", "China", []),
+    ("the Beijing Declaration and Platform for Action, Beijing+20", "China", []),
+    ("China and the People's Republic of China", "China", ["China", "People's Republic of China"]),
+])
+def test_default_aliases_skip_false_friends(text, target, found):
+    assert spans_text(text, BY_NAME[target]) == found
 
 
 def test_compiled_matcher_and_errors():
