@@ -207,3 +207,21 @@ def test_every_labelled_item_mentions_its_target_with_the_default_aliases():
     for path in [*training_files(TRAIN), DEV]:
         for example in read_labels(path, NAMES):
             assert matchers[example.target].mentions(example.text), (path.name, example.line)
+
+
+def test_adjudicated_double_annotations_are_the_committed_labels():
+    committed = {}
+    for path in (TRAIN / "ungdc.jsonl", DEV):
+        for row in _records(path):
+            committed[(row["source"], row["target"])] = row
+    rows = _records(ROOT / "data" / "labels" / "agreement" / "double_annotation.jsonl")
+    assert len(rows) >= 300
+    checked = 0
+    for row in rows:
+        item = committed.get((row["source"], row["target"]))
+        if item is None:  # a false friend (final "skip") or no longer a mention under the default aliases
+            continue
+        assert item["label"] == row["final"], row
+        assert item["annotation"].startswith("double")
+        checked += 1
+    assert checked >= 0.9 * len(rows)
