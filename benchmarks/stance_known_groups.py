@@ -62,6 +62,54 @@ def speech_paragraphs(frame, chunk_config) -> list[tuple[str, int, str]]:
     return out
 
 
+def score_pairs(predict, matchers, training_texts: set[str], pairs_path: str | Path = PAIRS,
+                corpus: str | Path = DEFAULT_CORPUS, min_mentions: int = 3) -> dict:
+    """Known-groups result for a ``predict(texts, targets) -> labels`` function (see the module docstring).
+
+    ``matchers`` maps target names to :class:`~pipeline.stance.targets.TargetMatcher` (what counts as a
+    mention); paragraphs whose whitespace-normalised text is in ``training_texts`` are left out.
+    """
+    from pipeline.config import Config
+
+    start = time.perf_counter()
+    with open(pairs_path, encoding="utf-8") as handle:
+        pairs = list(csv.DictReader(handle))
+    countries = {p["country"] for p in pairs}
+    frame = load_speeches(Path(corpus), SESSIONS)
+    frame = frame[frame["country"].isin(countries)]
+    paragraphs = speech_paragraphs(frame, Config().chunk)
+    kept = [p for p in paragraphs if p[2] not in training_texts]
+    log.info("%d paragraphs of %d speeches; %d left out as training text", len(paragraphs), len(frame),
+             len(paragraphs) - len(kept))
+    rows = []
+    for pair in pairs:
+        matcher = matchers[pair["target"]]
+        texts = [p for c, _, p in kept if c == pair["country"] and matcher.mentions(p)]
+        labels = list(predict(texts, [pair["target"]] * len(texts))) if texts else []
+        n = len(labels)
+        against, favor = labels.count("against"), labels.count("favor")
+        net = (against - favor) / n if n else None
+        right = None
+        if n >= min_mentions:
+            right = bool(net > 0) if pair["expected"] == "against" else bool(net < 0)
+        rows.append({"country": pair["country"], "target": pair["target"], "expected": pair["expected"],
+                     "mentions": n, "against": against, "favor": favor, "neutral": labels.count("neutral"),
+                     "net_against": None if net is None else round(net, 3), "right": right})
+    scored = [r for r in rows if r["right"] is not None]
+    return {
+        "benchmark": "stance_known_groups",
+        "sign_right": round(sum(r["right"] for r in scored) / len(scored), 4) if scored else None,
+        "scored": len(scored),
+        "pairs": rows,
+        "wrong": [f"{r['country']}->{r['target']} expected {r['expected']}, net against {r['net_against']} "
+                  f"over {r['mentions']}" for r in scored if not r["right"]],
+        "paragraphs": len(kept),
+        "excluded_training": len(paragraphs) - len(kept),
+        "seconds": round(time.perf_counter() - start, 1),
+        "target": 0.95,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default=str(REPO_ROOT / "configs" / "default.yaml"))
@@ -76,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from pipeline.config import load_config
     from pipeline.stance.data import read_training
+    from pipeline.stance.targets import compile_targets
 
     config = load_config(args.config, args.set)
     names = [t.name for t in config.stance.targets]
@@ -88,47 +137,9 @@ def main(argv: list[str] | None = None) -> int:
         from pipeline.stance.model import load_stance
 
         model = load_stance(Path(args.model or config.stance.model))
-    start = time.perf_counter()
-    with open(args.pairs, encoding="utf-8") as handle:
-        pairs = list(csv.DictReader(handle))
-    countries = {p["country"] for p in pairs}
-    frame = load_speeches(Path(args.corpus), SESSIONS)
-    frame = frame[frame["country"].isin(countries)]
-    seen = {" ".join(e.text.split()) for e in training}
-    paragraphs = speech_paragraphs(frame, config.chunk)
-    kept = [p for p in paragraphs if p[2] not in seen]
-    log.info("%d paragraphs of %d speeches; %d left out as training text", len(paragraphs), len(frame),
-             len(paragraphs) - len(kept))
-    rows = []
-    for pair in pairs:
-        texts = [p for c, _, p in kept if c == pair["country"]]
-        targets = [pair["target"]] * len(texts)
-        mentions = model.mentions(texts, targets) if texts else []
-        texts = [t for t, m in zip(texts, mentions, strict=True) if m > 0]
-        labels = list(model.predict(texts, [pair["target"]] * len(texts))) if texts else []
-        n = len(labels)
-        against, favor = labels.count("against"), labels.count("favor")
-        net = (against - favor) / n if n else None
-        scored = n >= args.min_mentions
-        right = None
-        if scored:
-            right = bool(net > 0) if pair["expected"] == "against" else bool(net < 0)
-        rows.append({"country": pair["country"], "target": pair["target"], "expected": pair["expected"],
-                     "mentions": n, "against": against, "favor": favor, "neutral": labels.count("neutral"),
-                     "net_against": None if net is None else round(net, 3), "right": right})
-    scored_rows = [r for r in rows if r["right"] is not None]
-    result = {
-        "benchmark": "stance_known_groups",
-        "sign_right": round(sum(r["right"] for r in scored_rows) / len(scored_rows), 4) if scored_rows else None,
-        "scored": len(scored_rows),
-        "pairs": rows,
-        "wrong": [f"{r['country']}->{r['target']} expected {r['expected']}, net against {r['net_against']} "
-                  f"over {r['mentions']}" for r in scored_rows if not r["right"]],
-        "paragraphs": len(kept),
-        "excluded_training": len(paragraphs) - len(kept),
-        "seconds": round(time.perf_counter() - start, 1),
-        "target": 0.95,
-    }
+    matchers = compile_targets(model.target_specs_)
+    result = score_pairs(model.predict, matchers, {" ".join(e.text.split()) for e in training}, args.pairs,
+                         args.corpus, args.min_mentions)
     print(json.dumps(result))
     return 0
 

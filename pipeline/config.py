@@ -291,7 +291,7 @@ class StanceConfig(_Section):
     char_ngram_max: int = Field(0, ge=0, le=10)
     char_scope: Literal["windows", "sentences", "doc"] = "windows"
     block_weights: dict[Literal["doc", "sentences", "windows", "chars", "lexicon", "target", "roles"], float] = Field(
-        default_factory=dict)
+        default_factory=lambda: {"roles": 3.0})
     social_tokens: bool = False
     target_scope: Literal["sentences", "doc"] = "sentences"
     roles: bool = True
