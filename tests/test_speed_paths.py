@@ -31,6 +31,7 @@ from pipeline.stance.features import (
     cue,
 )
 from pipeline.stance.model import StanceClassifier
+from pipeline.stance.roles import role_features
 from pipeline.stance.targets import TargetMatcher, all_mentions, compile_target, compile_targets, find_mentions
 from pipeline.stance.train import build_model
 
@@ -389,6 +390,9 @@ def _reference_analyze(self, view: TargetView) -> list[str]:
             _reference_cues("L:s:", sentence, out, None)
         for win in view.windows:
             _reference_cues("L:w:", win, out, win.index(TARGET_TOKEN) if TARGET_TOKEN in win else None)
+    if getattr(self, "roles", False):  # the role features themselves are tested in test_stance_roles.py
+        for sentence in view.sentences:
+            role_features(sentence, TARGET_TOKEN, OTHER_TOKEN, out)
     if getattr(self, "target_features", False) and view.target:
         key = view.target.lower().replace(" ", "_")
         out.append(f"t:{key}")

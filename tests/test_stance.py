@@ -547,7 +547,8 @@ def test_config_maps_the_feature_options():
     assert params["block_weights"] == {"doc": 0.5} and params["social_tokens"] is True
     assert params["target_scope"] == "doc" and params["lexicon"] is True
     default = train_stage.build_model(load_config(CONFIG).stance).get_params()
-    assert default["char_ngram_range"] == (0, 0) and default["block_weights"] is None
+    assert default["char_ngram_range"] == (0, 0) and default["block_weights"] == {"roles": 3.0}
+    assert default["roles"] is True
     with pytest.raises(ConfigError, match="char_ngram_min"):
         load_config(CONFIG, ["stance.char_ngram_min=4", "stance.char_ngram_max=3"])
     with pytest.raises(ConfigError, match="block weights must be > 0"):

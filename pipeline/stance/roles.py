@@ -58,13 +58,11 @@ PATIENT_PREPS = frozenset({"against", "on", "upon", "of", "in", "to", "toward", 
                            "inside", "across", "onto"})
 #: prepositions that make what follows the receiver of help
 RECEIVER_PREPS = frozenset({"with", "for", "to", "towards", "toward"})
-#: words between a preposition and the target that do not change its role
+#: words between a preposition (or an act) and the target that do not change its role
 DETERMINERS = frozenset({"the", "its", "their", "our", "a", "an", "brotherly", "friendly", "people", "of",
                          "sovereign", "neighbouring", "neighboring", "fellow", "sisterly"})
 #: forms of "be" that make a subject the undergoer of a passive verb
 _PASSIVE = frozenset({"was", "were", "is", "are", "been", "being", "be"})
-#: how far from the mention a pattern may reach, in tokens
-REACH = 4
 
 
 def _starts(token: str, prefixes: tuple[str, ...]) -> bool:
@@ -81,8 +79,6 @@ def _skip_determiners(tokens: Sequence[str], end: int) -> int:
     return k
 
 
-#: tokens that mark a target or another target
-_MENTION = 1
 #: how far a subject or possessor may stand before its act, and an undergoer after it, in tokens
 SUBJECT_REACH = 6
 OBJECT_REACH = 6
@@ -142,22 +138,22 @@ def role_features(sentence: Sequence[str], target_token: str, other_token: str, 
     found: set[str] = set()
     dismissed = (any(_starts(t, DISMISSALS) for t in sentence)
                  or any(sentence[k] == "so" and sentence[k + 1] == "called" for k in range(n - 1)))
-    for j, doer, undergoer in _frames(sentence, mentions, ACTS, direct=True):
+    for _, doer, undergoer in _frames(sentence, mentions, ACTS, direct=True):
         if doer is not None and sentence[doer] == target_token:
             found.add("R:agent:hostile")
         elif undergoer is not None and sentence[undergoer] == target_token:
             found.add("R:patient:hostile")
             if doer is not None:
                 found.add("R:patient:hostile:other")
-    for j, doer, undergoer in _frames(sentence, mentions, HELP, direct=True):
+    for _, doer, undergoer in _frames(sentence, mentions, HELP, direct=True):
         if doer is not None and sentence[doer] == target_token:
             found.add("R:agent:coop")
         elif undergoer is not None and sentence[undergoer] == target_token:
             found.add("R:patient:coop")
-    for j, _, undergoer in _frames(sentence, mentions, ATTITUDES, direct=True):
+    for *_, undergoer in _frames(sentence, mentions, ATTITUDES, direct=True):
         if undergoer is not None and sentence[undergoer] == target_token:
             found.add("R:object:attitude")
-    for j, _, undergoer in _frames(sentence, mentions, CLAIMS, direct=False):
+    for *_, undergoer in _frames(sentence, mentions, CLAIMS, direct=False):
         if undergoer is not None and sentence[undergoer] == target_token:
             found.add("R:claim:rejected" if dismissed else "R:claim")
     for k in range(n - 3):  # "the so called threat from xxtarget", "threat posed by xxtarget" is a doer
