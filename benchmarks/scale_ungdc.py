@@ -8,7 +8,10 @@ subprocess, ``python -m pipeline STAGE --config configs/default.yaml --set ...``
 and outputs in a temporary directory; later stages read what earlier ones wrote for the same
 fraction, engine and workers. With more than one stage, a ``chain`` row adds up their seconds
 and takes the largest peak (the issue's target: chunk + topics + stance in under 10 minutes,
-each stage's processes under 2 GB). The topics stage runs with ``--topics-k`` topics (50).
+each stage's processes under 2 GB). The topics stage runs with ``--topics-k`` topics (50). Beside each
+chain, a ``reference_tomotopy_fit`` row times a bare tomotopy fit (K = ``--topics-k``, 300 iterations, 2
+threads, plain tokens) on the same paragraphs, as a yardstick: machine speed varies from day to day, so
+compare the chain with the reference of the same run (``--no-reference`` skips it).
 
 Measured per run: wall ``seconds``; ``peak_rss_mb``, the largest resident size of any single
 process of the run (the stage's process or one of its workers: the kernel's ``ru_maxrss`` of
@@ -237,6 +240,42 @@ def run_stage(name: str, ctx: Context, config: Path, timeout: float, extra: list
     return result
 
 
+def reference_fit(paragraphs: Path, k: int, iterations: int = 300, workers: int = 2) -> dict[str, Any]:
+    """A bare tomotopy LDA fit on the chunk stage's paragraphs: the yardstick for the chain's times.
+
+    Plain tokens (lower-case alphabetic words of 3+ letters minus gensim's stop words), ``LDAModel(k=k,
+    seed=1)``, ``iterations`` Gibbs iterations on ``workers`` threads: no reading in batches, no scoring,
+    no metrics, nothing written.
+    """
+    import re
+
+    import pyarrow.parquet as pq
+    import tomotopy as tp
+    from gensim.parsing.preprocessing import STOPWORDS
+
+    word = re.compile(r"[a-z]{3,}")
+    model = tp.LDAModel(k=k, seed=1)
+    table = pq.ParquetFile(paragraphs)
+    docs = 0
+    for batch in table.iter_batches(columns=["text"], batch_size=8192):
+        for text in batch.column(0).to_pylist():
+            tokens = [t for t in word.findall(text.lower()) if t not in STOPWORDS]
+            if tokens:
+                model.add_doc(tokens)
+                docs += 1
+    model.train(iterations, workers=workers)
+    return {"documents": docs, "k": k, "iterations": iterations, "workers": workers}
+
+
+def run_reference(ctx: Context, timeout: float) -> dict[str, Any]:
+    """:func:`reference_fit` in a measured subprocess, on the paragraphs the chunk stage wrote for ``ctx``."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--reference-fit", str(ctx.workdir / "paragraphs.parquet"),
+           str(ctx.topics_k)]
+    log_path = ctx.workdir / "reference.log"
+    result = run_measured(cmd, log_path, timeout)
+    return result
+
+
 def chain_row(chain: list[dict[str, Any]], stages: list[str]) -> dict[str, Any]:
     """The stages of one fraction, engine and workers together: total seconds, largest peak."""
     first = chain[0]
@@ -250,6 +289,7 @@ def chain_row(chain: list[dict[str, Any]], stages: list[str]) -> dict[str, Any]:
 
 def meets_target(results: list[dict[str, Any]]) -> bool:
     """Every run ok and under the memory target; every whole-corpus chain of all stages under the time target."""
+    results = [r for r in results if r["stage"] != "reference_tomotopy_fit"]
     if not all(r["status"] == "ok" and r["peak_rss_mb"] < TARGET_PEAK_RSS_MB for r in results):
         return False
     whole = [r for r in results if r["stage"] == "chain" and r["fraction"] == 1.0 and len(r["stages"]) == len(STAGES)]
@@ -273,8 +313,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--config", type=Path, default=REPO_ROOT / "configs" / "default.yaml")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per stage run")
+    parser.add_argument("--no-reference", action="store_true",
+                        help="skip the bare tomotopy fit (K=--topics-k, 300 iterations) timed beside each chain")
     parser.add_argument("--write-sample", nargs=2, metavar=("FRACTION", "PATH"), help=argparse.SUPPRESS)
+    parser.add_argument("--reference-fit", nargs=2, metavar=("PARQUET", "K"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.reference_fit:  # the child that times a bare tomotopy fit
+        print(json.dumps(reference_fit(Path(args.reference_fit[0]), int(args.reference_fit[1]))))
+        return 0
     if args.write_sample:  # the child that writes one sample
         print(json.dumps(write_sample(args.corpus, float(args.write_sample[0]), args.seed, Path(args.write_sample[1]))))
         return 0
@@ -307,6 +353,12 @@ def main(argv: list[str] | None = None) -> int:
                     if len(args.stages) > 1:
                         results.append(chain_row(chain, args.stages))
                         log.info("%s", json.dumps(results[-1]))
+                    if not args.no_reference and "chunk" in args.stages and chain[0]["status"] == "ok":
+                        reference = {"stage": "reference_tomotopy_fit", "fraction": fraction, "engine": engine,
+                                     "n_jobs": n_jobs, "speeches": samples[fraction]["speeches"],
+                                     **run_reference(ctx, args.timeout)}
+                        log.info("%s", json.dumps(reference))
+                        results.append(reference)
     out = {
         "results": results,
         "reference": REFERENCE,
