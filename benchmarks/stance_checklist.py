@@ -23,36 +23,19 @@ import logging
 import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _stance import add_model_arguments, stance_model  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default=str(REPO_ROOT / "configs" / "default.yaml"))
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override")
-    parser.add_argument("--model", default=None, help="saved model directory (default: stance.model)")
-    parser.add_argument("--train", action="store_true", help="train from stance.train instead of loading")
+    add_model_arguments(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(message)s")
 
-    from pipeline.config import load_config
     from pipeline.stance.checklist import run_checklist
 
-    config = load_config(args.config, args.set)
-    if args.train:
-        from pipeline.stance.data import read_training
-        from pipeline.stance.train import build_model
-
-        names = [t.name for t in config.stance.targets]
-        train = read_training(config.stance.train, names)
-        model = build_model(config.stance).fit([(e.text, e.target) for e in train], [e.label for e in train])
-        where = f"trained on {config.stance.train} ({len(train)} items)"
-    else:
-        from pipeline.stance.model import load_stance
-
-        path = Path(args.model or config.stance.model)
-        model = load_stance(path)
-        where = str(path)
+    _, model, _, where = stance_model(args)
     result = run_checklist(model)
     result["model"] = where
     print(json.dumps(result))

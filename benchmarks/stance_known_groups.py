@@ -39,6 +39,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _stance import add_model_arguments, stance_model  # noqa: E402
 from _ungdc import DEFAULT_CORPUS, load_speeches  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -112,31 +113,16 @@ def score_pairs(predict, matchers, training_texts: set[str], pairs_path: str | P
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default=str(REPO_ROOT / "configs" / "default.yaml"))
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override")
-    parser.add_argument("--model", default=None, help="saved model directory (default: stance.model)")
-    parser.add_argument("--train", action="store_true", help="train from stance.train instead of loading")
+    add_model_arguments(parser)
     parser.add_argument("--pairs", default=str(PAIRS))
     parser.add_argument("--corpus", default=str(DEFAULT_CORPUS))
     parser.add_argument("--min-mentions", type=int, default=3)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(message)s")
 
-    from pipeline.config import load_config
-    from pipeline.stance.data import read_training
     from pipeline.stance.targets import compile_targets
 
-    config = load_config(args.config, args.set)
-    names = [t.name for t in config.stance.targets]
-    training = read_training(config.stance.train, names)
-    if args.train:
-        from pipeline.stance.train import build_model
-
-        model = build_model(config.stance).fit([(e.text, e.target) for e in training], [e.label for e in training])
-    else:
-        from pipeline.stance.model import load_stance
-
-        model = load_stance(Path(args.model or config.stance.model))
+    _, model, training, _ = stance_model(args)
     matchers = compile_targets(model.target_specs_)
     result = score_pairs(model.predict, matchers, {" ".join(e.text.split()) for e in training}, args.pairs,
                          args.corpus, args.min_mentions)

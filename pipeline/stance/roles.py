@@ -58,6 +58,8 @@ PATIENT_PREPS = frozenset({"against", "on", "upon", "of", "in", "to", "toward", 
                            "inside", "across", "onto"})
 #: prepositions that make what follows the receiver of help
 RECEIVER_PREPS = frozenset({"with", "for", "to", "towards", "toward"})
+#: any preposition that makes the mention after it an undergoer or a receiver, not a doer
+_PREPOSITIONS = PATIENT_PREPS | RECEIVER_PREPS
 #: words between a preposition (or an act) and the target that do not change its role
 DETERMINERS = frozenset({"the", "its", "their", "our", "a", "an", "brotherly", "friendly", "people", "of",
                          "sovereign", "neighbouring", "neighboring", "fellow", "sisterly"})
@@ -106,15 +108,14 @@ def _frames(sentence: Sequence[str], mentions: set[str], words: tuple[str, ...],
                 if before >= 0 and sentence[before] == "by":
                     doer = k
                     break
-                if undergoer is None and before >= 0 and (sentence[before] in PATIENT_PREPS
-                                                          or sentence[before] in RECEIVER_PREPS
+                if undergoer is None and before >= 0 and (sentence[before] in _PREPOSITIONS
                                                           or (direct and before == j)):
                     undergoer = k
         for k in range(j - 1, max(-1, j - 1 - SUBJECT_REACH), -1):
             t = sentence[k]
             if t in mentions:
                 before = _skip_determiners(sentence, k)
-                if not (before >= 0 and sentence[before] in PATIENT_PREPS | RECEIVER_PREPS):
+                if not (before >= 0 and sentence[before] in _PREPOSITIONS):
                     if doer is not None and _PASSIVE & set(sentence[k + 1:j]):
                         undergoer = k  # "xxtarget was attacked by xxother"
                     elif doer is None:
