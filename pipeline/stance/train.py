@@ -63,6 +63,15 @@ def build_model(settings: StanceConfig) -> StanceClassifier:
     )
 
 
+def check_engine(settings: StanceConfig) -> None:
+    """Raise :class:`~pipeline.errors.ConfigError` now if ``stance.engine`` cannot be trained here."""
+    if settings.engine == "transformer":
+        from .transformer import require, resolve_base
+
+        require()
+        resolve_base(settings.transformer.base)
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(float(value), 6)
 
@@ -144,9 +153,23 @@ def train(settings: StanceConfig, examples: Sequence[LabelledExample]) -> tuple[
     if unmentioned:
         log.warning("train_stance: %d of %d labelled texts do not mention their target by any alias; "
                     "they are used but teach the model little", unmentioned, len(examples))
+    check_engine(settings)  # fail before the cross-validation, not after it
     model = build_model(settings)
     metrics = cross_validate(model, examples, settings.cv_folds, settings.seed)
     model.fit([(e.text, e.target) for e in examples], [e.label for e in examples])
+    metrics["engine"] = settings.engine
+    if settings.engine == "transformer":
+        import time
+
+        from .transformer import fine_tune
+
+        # cross-validated above: the TF-IDF part alone (fine-tuning once per fold would cost cv_folds times more)
+        metrics["cv_model"] = "sklearn"
+        start = time.perf_counter()
+        model.refiner_ = fine_tune([e.text for e in examples], [e.target for e in examples],
+                                   [e.label for e in examples], {m.name: m for m in model.matchers_},
+                                   [str(c) for c in model.classes_], settings.transformer, settings.seed)
+        log.info("train_stance: transformer fine-tuned in %.0f s", time.perf_counter() - start)
     counts = label_counts(examples)
     for target, row in metrics["per_target"].items():
         row["label_counts"] = counts[target]
@@ -163,6 +186,7 @@ def train(settings: StanceConfig, examples: Sequence[LabelledExample]) -> tuple[
 def main(config: Config) -> None:
     """Run the ``train_stance`` stage with a validated config."""
     settings = config.stance
+    check_engine(settings)
     examples = read_training(settings.train, [t.name for t in settings.targets])
     log.info("train_stance: %d labelled examples from %s", len(examples), settings.train)
     model, metrics = train(settings, examples)
