@@ -275,7 +275,7 @@ class TransformerConfig(_Section):
     max_length: int = Field(192, ge=16, le=512)
     threads: int = Field(2, ge=1, le=256)
     blend: float = Field(0.5, gt=0.0, le=1.0)
-    route_below: float = Field(1.0, ge=0.0, le=1.0)
+    route_below: float = Field(0.7, ge=0.0, le=1.0)
 
 
 class StanceConfig(_Section):

@@ -61,7 +61,8 @@ def base(small, tmp_path_factory):
 
 
 def settings(base: Path, **transformer):
-    options = {"base": str(base), "epochs": 0.3, "batch_size": 8, "max_length": 64, "threads": 1, **transformer}
+    options = {"base": str(base), "epochs": 0.3, "batch_size": 8, "max_length": 64, "threads": 1, "route_below": 1.0,
+               **transformer}
     return Config().stance.model_copy(update={"engine": "transformer", "cv_folds": 2,
                                               "transformer": TransformerConfig(**options)})
 
