@@ -176,8 +176,13 @@ def _records(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def _real_training() -> list[dict]:
+    """Every real UN item of the training folder (the ``ungdc*.jsonl`` files)."""
+    return [row for path in sorted(TRAIN.glob("ungdc*.jsonl")) for row in _records(path)]
+
+
 def test_real_training_data_is_traceable_and_outside_the_evaluation_split():
-    rows = _records(TRAIN / "ungdc.jsonl")
+    rows = _real_training()
     assert len(rows) >= 4000
     for row in rows:
         assert row["session"] not in EVALUATION_SESSIONS
@@ -193,7 +198,7 @@ def test_real_training_data_is_traceable_and_outside_the_evaluation_split():
 
 
 def test_development_set_never_shares_a_speech_with_training():
-    train = _records(TRAIN / "ungdc.jsonl")
+    train = _real_training()
     dev = _records(DEV)
     assert len(dev) >= 600
     train_speeches = {(r["session"], r["country"]) for r in train}

@@ -212,17 +212,39 @@ class TransformerRefiner:
                    blend=settings["blend"], max_length=settings["max_length"], batch_size=settings["batch_size"])
 
     def __getstate__(self) -> dict[str, Any]:
-        with tempfile.TemporaryDirectory() as tmp:
-            self.save(Path(tmp))
-            return {"files": {name: (Path(tmp) / name).read_bytes() for name in FILES}}
+        # the weights and tokenizer as their saved files, serialised once per refiner (a stage sends
+        # the model with every batch); the settings apart, as they may be changed after loading
+        files = self.__dict__.get("_files")
+        if files is None:
+            with tempfile.TemporaryDirectory() as tmp:
+                self.save(Path(tmp))
+                files = {name: (Path(tmp) / name).read_bytes() for name in FILES if name != SETTINGS_FILE}
+            self.__dict__["_files"] = files
+        return {"files": files, "settings": self.settings()}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        import hashlib
+
         torch, _ = require()
         torch.set_num_threads(1)  # a copy in a worker process: one thread per worker
-        with tempfile.TemporaryDirectory() as tmp:
-            for name, data in state["files"].items():
-                (Path(tmp) / name).write_bytes(data)
-            self.__dict__.update(TransformerRefiner.load(Path(tmp)).__dict__)
+        key = hashlib.sha256(state["files"]["model.safetensors"]).hexdigest()
+        loaded = _WORKER_MODELS.get(key)
+        if loaded is None:  # first batch in this worker: load once, reuse for the next batches
+            with tempfile.TemporaryDirectory() as tmp:
+                for name, data in state["files"].items():
+                    (Path(tmp) / name).write_bytes(data)
+                (Path(tmp) / SETTINGS_FILE).write_text(json.dumps(state["settings"]), encoding="utf-8")
+                loaded = TransformerRefiner.load(Path(tmp))
+            _WORKER_MODELS.clear()
+            _WORKER_MODELS[key] = loaded
+        settings = state["settings"]
+        self.__init__(loaded.model, loaded.tokenizer, settings["labels"], route_below=settings["route_below"],
+                      blend=settings["blend"], max_length=settings["max_length"], batch_size=settings["batch_size"])
+        self.__dict__["_files"] = state["files"]
+
+
+#: the refiner last unpickled in this (worker) process, by the hash of its weights
+_WORKER_MODELS: dict[str, TransformerRefiner] = {}
 
 
 def fine_tune(texts: Sequence[str], names: Sequence[str], labels: Sequence[str], matchers: dict[str, TargetMatcher],
