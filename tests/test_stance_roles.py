@@ -205,6 +205,7 @@ def test_development_set_never_shares_a_speech_with_training():
     assert not {(r["session"], r["country"]) for r in dev} & train_speeches
     assert not {r["text"] for r in dev} & {r["text"] for r in train}
     assert {r["session"] for r in dev} <= {69, 75, 79}
+    assert not {r["session"] for r in train} & {69, 75}  # the 2014 and 2020 development slices stay unseen
 
 
 def test_every_labelled_item_mentions_its_target_with_the_default_aliases():
