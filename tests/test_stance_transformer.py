@@ -17,7 +17,7 @@ pytest.importorskip("torch", reason="the transformer extra is not installed (pip
 pytest.importorskip("transformers", reason="the transformer extra is not installed")
 
 from pipeline.config import DEFAULT_TARGETS, Config, TransformerConfig  # noqa: E402
-from pipeline.errors import ArtifactError, ConfigError  # noqa: E402
+from pipeline.errors import ArtifactError  # noqa: E402
 from pipeline.io import sha256_file  # noqa: E402
 from pipeline.stance.data import read_labels  # noqa: E402
 from pipeline.stance.model import load_stance, load_stance_artifact, save_stance  # noqa: E402
