@@ -424,7 +424,8 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         n_jobs : int, default 1
             Worker processes (joblib semantics, as ``compute.n_jobs``) for at least
             ``_PARALLEL_MIN_PAIRS`` pairs; fewer pairs are scored in this process, as starting
-            workers would cost more than it saves. The result does not depend on it.
+            workers would cost more than it saves. A model with a transformer (``refiner_``)
+            always scores in this process, on torch threads. The result does not depend on it.
 
         Returns
         -------
@@ -449,6 +450,8 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "classifier_")
         texts, names = as_pairs(X, targets)
         jobs = effective_jobs(n_jobs) if len(texts) >= _PARALLEL_MIN_PAIRS else 1
+        if getattr(self, "refiner_", None) is not None:
+            jobs = 1  # the transformer runs faster on torch threads here than copied into workers
         if len(texts) <= _PREDICT_BATCH and jobs == 1:
             return self._pair_proba(texts, names, self._views(texts, names))
         # in batches, so memory stays bounded however many pairs are asked for; with workers,

@@ -79,6 +79,12 @@ def require() -> tuple[Any, Any]:
     return torch, transformers
 
 
+def use_threads(threads: int) -> None:
+    """Let torch use ``threads`` threads in this process (``stance.transformer.threads``)."""
+    torch, _ = require()
+    torch.set_num_threads(threads)
+
+
 def resolve_base(base: str) -> Path:
     """The directory of the base model named by ``stance.transformer.base``."""
     if base == DEFAULT_BASE:
