@@ -451,7 +451,7 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         texts, names = as_pairs(X, targets)
         jobs = effective_jobs(n_jobs) if len(texts) >= _PARALLEL_MIN_PAIRS else 1
         if getattr(self, "refiner_", None) is not None:
-            jobs = 1  # the transformer runs faster on torch threads here than copied into workers
+            jobs = 1  # the transformer runs on torch threads here rather than copied into every worker
         if len(texts) <= _PREDICT_BATCH and jobs == 1:
             return self._pair_proba(texts, names, self._views(texts, names))
         # in batches, so memory stays bounded however many pairs are asked for; with workers,
