@@ -32,7 +32,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from verify_ungdc import DEFAULT_CORPUS, line_paragraphs  # noqa: E402
+from verify_ungdc import DEFAULT_CORPUS, speech_paragraphs  # noqa: E402
 
 TRAIN = REPO_ROOT / "data" / "labels" / "train"
 DEV = REPO_ROOT / "data" / "labels" / "dev" / "ungdc_dev.jsonl"
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     import pandas as pd
 
-    from pipeline.chunk.segment import SegmentOptions, segment_document
+    from pipeline.chunk.segment import SegmentOptions
     from pipeline.config import Config
     from pipeline.stance.model import load_stance
 
@@ -72,8 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         if (session, country) in dev_speeches or not isinstance(text, str):
             continue
         kind = "lines" if session >= 70 else "chunker"
-        paragraphs = (line_paragraphs(text) if kind == "lines" else
-                      [" ".join(p.text.split()) for p in segment_document(text, opts) if not p.heading])
+        paragraphs = speech_paragraphs(text, kind, opts)
         for para, paragraph in enumerate(paragraphs):
             if len(paragraph.split()) < MIN_WORDS or paragraph in labelled:
                 continue

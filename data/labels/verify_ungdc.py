@@ -36,6 +36,15 @@ def line_paragraphs(text: str) -> list[str]:
     return [p for p in (" ".join(line.split()) for line in text.split("\n")) if p]
 
 
+def speech_paragraphs(text: str, kind: str, opts) -> list[str]:
+    """The paragraphs of a speech as the items number them: ``lines`` or ``chunker`` (with ``opts``)."""
+    from pipeline.chunk.segment import segment_document
+
+    if kind == "lines":
+        return line_paragraphs(text)
+    return [" ".join(p.text.split()) for p in segment_document(text, opts) if not p.heading]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", default=str(DEFAULT_CORPUS))
@@ -48,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     import pandas as pd
 
-    from pipeline.chunk.segment import SegmentOptions, segment_document
+    from pipeline.chunk.segment import SegmentOptions
     from pipeline.config import Config
 
     try:
@@ -65,9 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     for item in items:
         key = (item["session"], item["country"], item["paragraphs"])
         if key not in split:
-            text = speeches.get(key[:2], "")
-            split[key] = (line_paragraphs(text) if key[2] == "lines" else
-                          [" ".join(p.text.split()) for p in segment_document(text, opts) if not p.heading])
+            split[key] = speech_paragraphs(speeches.get(key[:2], ""), key[2], opts)
         paragraphs = split[key]
         found = paragraphs[item["para"]] if item["para"] < len(paragraphs) else None
         digest = hashlib.sha256(item["text"].encode("utf-8")).hexdigest()[:16]

@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from ..artifacts import rebuild_hint
 from ..errors import ArtifactError, ConfigError
 from ..logs import progress
 from ..sentences import sentence_spans
@@ -186,6 +187,7 @@ class TransformerRefiner:
     # ------------------------------------------------------------------ files
 
     def settings(self) -> dict[str, Any]:
+        """What ``refiner.json`` holds: the keyword arguments of ``__init__`` besides the model and tokenizer."""
         return {"labels": self.labels, "route_below": self.route_below, "blend": self.blend,
                 "max_length": self.max_length, "batch_size": self.batch_size}
 
@@ -212,10 +214,9 @@ class TransformerRefiner:
                                                                        use_safetensors=True)
         except Exception as exc:  # malformed JSON, a missing tokenizer or weight file, a library version change
             raise ArtifactError(f"{directory}: cannot load the stance transformer: {type(exc).__name__}: {exc}; "
-                                f"rebuild it with `dvc repro train_stance`") from None
+                                f"rebuild it with {rebuild_hint('stance')}") from None
         model.eval()
-        return cls(model, tokenizer, settings["labels"], route_below=settings["route_below"],
-                   blend=settings["blend"], max_length=settings["max_length"], batch_size=settings["batch_size"])
+        return cls(model, tokenizer, **settings)
 
     def __getstate__(self) -> dict[str, Any]:
         # the weights and tokenizer as their saved files, serialised once per refiner (a stage sends
@@ -243,9 +244,7 @@ class TransformerRefiner:
                 loaded = TransformerRefiner.load(Path(tmp))
             _WORKER_MODELS.clear()
             _WORKER_MODELS[key] = loaded
-        settings = state["settings"]
-        self.__init__(loaded.model, loaded.tokenizer, settings["labels"], route_below=settings["route_below"],
-                      blend=settings["blend"], max_length=settings["max_length"], batch_size=settings["batch_size"])
+        self.__init__(loaded.model, loaded.tokenizer, **state["settings"])
         self.__dict__["_files"] = state["files"]
 
 
