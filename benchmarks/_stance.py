@@ -1,7 +1,7 @@
 """Shared command-line handling of the stance benchmarks: which model to score.
 
-``--config``/``--set`` give the config; ``--train`` fits the default design on ``stance.train``,
-otherwise the saved model at ``--model`` (default ``stance.model``) is loaded.
+``--config``/``--set`` give the config; ``--train`` fits the configured design on ``stance.train``
+(with ``stance.engine: transformer``, as ``train_stance`` does, fine-tuning included), otherwise the saved model at ``--model`` (default ``stance.model``) is loaded.
 """
 
 from __future__ import annotations
@@ -29,9 +29,13 @@ def stance_model(args: argparse.Namespace) -> tuple[Any, Any, list[Any], str]:
     config = load_config(args.config, args.set)
     training = read_training(config.stance.train, [t.name for t in config.stance.targets])
     if args.train:
-        from pipeline.stance.train import build_model
+        from pipeline.stance.train import build_model, train
 
-        model = build_model(config.stance).fit([(e.text, e.target) for e in training], [e.label for e in training])
+        if config.stance.engine == "transformer":  # with the fine-tuning (and the cross-validation) of train_stance
+            model, _ = train(config.stance, training)
+        else:
+            model = build_model(config.stance).fit([(e.text, e.target) for e in training],
+                                                   [e.label for e in training])
         return config, model, training, f"trained on {config.stance.train} ({len(training)} items)"
     from pipeline.stance.model import load_stance
 

@@ -1,8 +1,8 @@
 """``stance.engine: transformer`` against ``sklearn`` on the three stance checks, at several routing thresholds.
 
-The model is a stance model directory of ``stance.engine: transformer`` (``--model``), or one fitted
-now exactly as ``pipeline train_stance`` fits it (``--train``: the config's ``stance`` section
-with ``stance.engine=transformer``; about 25 minutes on 2 cores). Its TF-IDF part alone is the
+The model is a stance model directory of ``stance.engine: transformer`` (``--model``, default
+``stance.model``), or one fitted now exactly as ``pipeline train_stance`` fits it (``--train``: the
+config's ``stance`` section with ``stance.engine=transformer``; about 25 minutes on 2 cores). Its TF-IDF part alone is the
 ``sklearn`` row (the same model as the default engine's: same data, same settings, same seed).
 
 For each ``--routes`` value ``r`` the refiner's ``route_below`` is set to ``r`` (pairs whose
@@ -41,6 +41,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _stance import add_model_arguments, stance_model  # noqa: E402
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEV = REPO_ROOT / "data" / "labels" / "dev" / "ungdc_dev.jsonl"
 log = logging.getLogger("stance_transformer")
@@ -48,49 +50,36 @@ log = logging.getLogger("stance_transformer")
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default=str(REPO_ROOT / "configs" / "default.yaml"))
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override")
-    parser.add_argument("--model", help="a stance model directory of engine transformer")
-    parser.add_argument("--train", action="store_true", help="fine-tune one now (engine transformer)")
+    add_model_arguments(parser)
     parser.add_argument("--save", help="with --train: where to keep the model directory")
     parser.add_argument("--routes", nargs="+", type=float, default=[0.5, 0.6, 0.7, 0.8, 0.9, 1.0])
     parser.add_argument("--no-known-groups", action="store_true", help="skip the known-groups check (slow)")
     args = parser.parse_args(argv)
+    args.set.append("stance.engine=transformer")  # --train fine-tunes the transformer engine
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(message)s")
-    if not (args.model or args.train):
-        parser.error("give --model DIR or --train")
 
     from sklearn.metrics import f1_score
 
-    from pipeline.config import load_config
     from pipeline.errors import PipelineError
     from pipeline.stance.checklist import build_cases, score_cases
-    from pipeline.stance.data import read_labels, read_training
-    from pipeline.stance.model import LABELS, load_stance, save_stance
+    from pipeline.stance.data import read_labels
+    from pipeline.stance.model import LABELS, save_stance
 
     try:
-        config = load_config(args.config, [*args.set, "stance.engine=transformer"])
-        names = [t.name for t in config.stance.targets]
-        training = read_training(config.stance.train, names)
-        result: dict = {}
+        start = time.perf_counter()
+        config, model, training, where = stance_model(args)
+        result: dict = {"model": where}
         if args.train:
-            from pipeline.stance.train import train
-
-            start = time.perf_counter()
-            model, _ = train(config.stance, training)
             result["train_seconds"] = round(time.perf_counter() - start, 1)
-            result["model"] = f"trained on {config.stance.train} ({len(training)} items)"
             if args.save:
                 save_stance(model, args.save)
-        else:
-            model = load_stance(args.model)
-            result["model"] = args.model
-        if getattr(model, "refiner_", None) is None:
-            print(f"Error: {args.model}: not a model of stance.engine: transformer", file=sys.stderr)
-            return 2
     except PipelineError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
+    if getattr(model, "refiner_", None) is None:
+        print(f"Error: {where}: not a model of stance.engine: transformer", file=sys.stderr)
+        return 2
+    names = [t.name for t in config.stance.targets]
 
     import stance_known_groups as kg
 
