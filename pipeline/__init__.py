@@ -50,13 +50,23 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def load_topics(path: Path | str = "models/topics") -> TopicModel:
+def load_topics(path: Path | str = "models/topics", *, repo: str | None = None, rev: str | None = None,
+                remote: str | None = None) -> TopicModel:
     """Load a topic model directory written by the ``topics`` stage.
 
     Parameters
     ----------
     path : path-like, default "models/topics"
         The model directory.
+    repo : str or path-like, optional
+        Load the model of another repository (a git URL or a local path) instead of a local
+        directory: ``path`` is then a path inside that repository. See :mod:`pipeline.remote`.
+    rev : str, optional
+        Load the model of this commit, tag or branch (with ``repo``, or of the repository around
+        the working directory). The copy is fetched with DVC (local cache, else the DVC remote)
+        and cached by commit.
+    remote : str, optional
+        The DVC remote to fetch from; the repository's default remote when omitted.
 
     Returns
     -------
@@ -85,16 +95,26 @@ def load_topics(path: Path | str = "models/topics") -> TopicModel:
     """
     from .topics.model import load_topics as _load
 
-    return _load(path)
+    return _load(_local(path, repo, rev, remote))
 
 
-def load_stance(path: Path | str = "models/stance") -> StanceClassifier:
+def load_stance(path: Path | str = "models/stance", *, repo: str | None = None, rev: str | None = None,
+                remote: str | None = None) -> StanceClassifier:
     """Load a stance model directory written by the ``train_stance`` stage.
 
     Parameters
     ----------
     path : path-like, default "models/stance"
         The model directory.
+    repo : str or path-like, optional
+        Load the model of another repository (a git URL or a local path) instead of a local
+        directory: ``path`` is then a path inside that repository. See :mod:`pipeline.remote`.
+    rev : str, optional
+        Load the model of this commit, tag or branch (with ``repo``, or of the repository around
+        the working directory). The copy is fetched with DVC (local cache, else the DVC remote)
+        and cached by commit.
+    remote : str, optional
+        The DVC remote to fetch from; the repository's default remote when omitted.
 
     Returns
     -------
@@ -124,10 +144,11 @@ def load_stance(path: Path | str = "models/stance") -> StanceClassifier:
     """
     from .stance.model import load_stance as _load
 
-    return _load(path)
+    return _load(_local(path, repo, rev, remote))
 
 
-def load(models_dir: Path | str = "models") -> Bundle:
+def load(models_dir: Path | str = "models", *, repo: str | None = None, rev: str | None = None,
+         remote: str | None = None) -> Bundle:
     """Load the topic and stance models under ``models_dir`` as one :class:`Bundle`.
 
     Parameters
@@ -136,6 +157,15 @@ def load(models_dir: Path | str = "models") -> Bundle:
         A directory holding ``topics/`` and/or ``stance/``. Only these model
         directories are read, so this works from any working directory with a copy of
         ``models/``.
+    repo : str or path-like, optional
+        Load the model of another repository (a git URL or a local path) instead of a local
+        directory: ``models_dir`` is then a path inside that repository. See :mod:`pipeline.remote`.
+    rev : str, optional
+        Load the model of this commit, tag or branch (with ``repo``, or of the repository around
+        the working directory). The copy is fetched with DVC (local cache, else the DVC remote)
+        and cached by commit.
+    remote : str, optional
+        The DVC remote to fetch from; the repository's default remote when omitted.
 
     Returns
     -------
@@ -146,7 +176,8 @@ def load(models_dir: Path | str = "models") -> Bundle:
     Raises
     ------
     ArtifactError
-        If ``models_dir`` holds neither model directory, or one fails its checks.
+        If ``models_dir`` holds neither model directory, or one fails its checks, or it cannot
+        be fetched from ``repo`` at ``rev``.
 
     Warns
     -----
@@ -159,7 +190,19 @@ def load(models_dir: Path | str = "models") -> Bundle:
     >>> bundle = pipeline.load("models")  # doctest: +SKIP
     >>> bundle.analyze(["NATO expansion ignored our warnings."]).shape  # doctest: +SKIP
     (7, 11)
+    >>> v03 = pipeline.load(repo="https://github.com/org/project", rev="v0.3")  # doctest: +SKIP
+    >>> pipeline.load(rev="HEAD~1").topic_model.num_topics  # doctest: +SKIP
+    12
     """
     from .bundle import load as _load
 
-    return _load(models_dir)
+    return _load(_local(models_dir, repo, rev, remote))
+
+
+def _local(path: Path | str, repo: str | None, rev: str | None, remote: str | None) -> Path | str:
+    """``path`` itself, or its copy fetched from ``repo`` at ``rev`` when either is given."""
+    if repo is None and rev is None:
+        return path
+    from .remote import fetch
+
+    return fetch(path, repo=repo, rev=rev, remote=remote)

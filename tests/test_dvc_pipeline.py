@@ -124,3 +124,75 @@ def test_two_runs_from_scratch_are_byte_identical(repo, tmp_path_factory):
                                     for out in stage.get("outs", [])}
     for metrics in sorted((other / "metrics").glob("*.json")):
         assert metrics.read_bytes() == (repo / "metrics" / metrics.name).read_bytes(), metrics.name
+
+
+def git(repo: Path, *args: str) -> str:
+    proc = subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", *args], cwd=repo,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def remote(repo, tmp_path_factory) -> Path:
+    """The reproduced repository with its outputs committed and pushed to a local DVC remote."""
+    storage = tmp_path_factory.mktemp("dvc-storage")
+    proc = sh("dvc", "remote", "add", "--default", "storage", str(storage), cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "outputs and a DVC remote")
+    proc = sh("dvc", "push", cwd=repo)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert any(storage.rglob("*")), "nothing was pushed"
+    return storage
+
+
+def test_pull_into_a_fresh_clone_needs_no_rebuild(repo, remote, tmp_path_factory):
+    """A colleague's two commands, `git clone` and `dvc pull`, give every artifact without recomputing."""
+    clone = tmp_path_factory.mktemp("colleague") / "project"
+    subprocess.run(["git", "clone", "-q", str(repo), str(clone)], check=True, capture_output=True)
+    assert not (clone / "models" / "stance").exists()
+    proc = sh("dvc", "pull", cwd=clone)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert output_hashes(clone) == output_hashes(repo)
+    status = sh("dvc", "status", cwd=clone)
+    assert status.returncode == 0 and "up to date" in status.stdout, status.stdout
+    proc = sh("dvc", "repro", cwd=clone)
+    assert proc.returncode == 0 and "Running stage" not in proc.stdout, proc.stdout  # nothing retrained
+    load = sh(sys.executable, "-c", "import pipeline; b = pipeline.load('models'); "
+              "print(b.topic_model.num_topics, len(b.stance(['NATO ignored our warnings.'], ['NATO'])))", cwd=clone)
+    assert load.returncode == 0, load.stderr
+    assert load.stdout.split() == ["8", "1"]
+    assert git(clone, "status", "--porcelain") == ""
+
+
+def test_load_models_of_two_revisions_in_one_process(repo, remote, tmp_path_factory, monkeypatch):
+    """Tag a release, change K, commit; then load both revisions from the git URL (data from the remote)."""
+    import pipeline
+
+    git(repo, "tag", "v0.1.0")
+    git(repo, "tag", "topic-model@v0.1.0")  # a version in DVC's model registry (GTO tag), for `dvc artifacts get`
+    config = repo / "configs" / "default.yaml"
+    config.write_text(config.read_text().replace("num_topics: 8", "num_topics: 5", 1))
+    proc = sh("dvc", "repro", "topics", cwd=repo)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "five topics")
+    assert sh("dvc", "push", cwd=repo).returncode == 0
+    head = git(repo, "rev-parse", "HEAD")
+
+    monkeypatch.setenv("NEWSSTANCE_CACHE", str(tmp_path_factory.mktemp("model-cache")))
+    url = repo.as_uri()  # a URL: DVC clones it and reads the data from the DVC remote, not from repo's cache
+    old = pipeline.load_topics(repo=url, rev="v0.1.0")
+    new = pipeline.load_topics(repo=url, rev=head)
+    assert (old.num_topics, new.num_topics) == (8, 5)
+    bundle = pipeline.load(repo=url, rev="v0.1.0")
+    assert bundle.topic_model.num_topics == 8 and bundle.targets
+
+    out = tmp_path_factory.mktemp("artifact") / "topics"
+    proc = sh("dvc", "artifacts", "get", url, "topic-model", "--rev", "v0.1.0", "-o", str(out), cwd=repo)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert pipeline.load_topics(out).num_topics == 8
+
+    with pytest.raises(pipeline.ArtifactError, match="no such commit, tag or branch"):
+        pipeline.load_topics(repo=url, rev="v9.9")
