@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from pipeline.artifacts import save_artifact
 from pipeline.config import Config, load_config
 from pipeline.errors import InputError
 from pipeline.report import main, truncate, year_column
@@ -74,17 +75,27 @@ def write_inputs(tmp: Path, *, manifest: dict | None = None, metadata: dict | No
                                                                      "reason": "empty file"}]}
     (tmp / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     (tmp / "topics.json").write_text(json.dumps({"c_npmi": 0.12, "c_v": 0.5, "topic_diversity": 0.9}))
+    write_models(tmp / "models")
     config = {
         "chunk": {"output": str(tmp / "paragraphs.parquet"), "manifest": str(tmp / "manifest.json")},
         "topics": {"output": str(tmp / "doc_topics.parquet"), "table": str(tmp / "topic_table.parquet"),
-                   "metrics": str(tmp / "topics.json")},
-        "stance": {"output": str(tmp / "stance.parquet"), "metrics": str(tmp / "stance.json")},
+                   "metrics": str(tmp / "topics.json"), "model": str(tmp / "models" / "topics")},
+        "stance": {"output": str(tmp / "stance.parquet"), "metrics": str(tmp / "stance.json"),
+                   "model": str(tmp / "models" / "stance")},
         "report": {"output": str(tmp / "reports" / "report.html"), "metrics": str(tmp / "metrics" / "report.json"),
                    "plots": str(tmp / "plots"), "examples_per_topic": 2},
     }
     path = tmp / "config.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path
+
+
+def write_models(models: Path) -> None:
+    """Stand-ins for the topic and stance model directories: a weights file and ``meta.json`` each."""
+    save_artifact(models / "topics", "topics", 1, lambda d: (d / "components.npy").write_bytes(b"topics"),
+                  config={"topics": {"num_topics": 3, "engine": "tomotopy"}})
+    save_artifact(models / "stance", "stance", 2, lambda d: (d / "model.skops").write_bytes(b"stance"),
+                  config={"stance": {}}, extra={"engine": "sklearn", "targets": ["China", "NATO", "Russia"]})
 
 
 @pytest.fixture

@@ -5,8 +5,11 @@ columns it has), the topic table and per-paragraph topic shares, the stance tabl
 present, the topic and stance metrics. Outputs:
 
 - ``report.output``: HTML with inline CSS and PNG figures embedded as base64, no script, no
-  network resource and no timestamp, so the same inputs give the same bytes;
-- ``report.metrics``: JSON headline numbers (a DVC metric);
+  network resource and no timestamp, so the same inputs give the same bytes; its footer names
+  what made it (:mod:`~pipeline.report.provenance`): the package version, the git tree of the
+  code, the config hash and the model hashes, none of which changes from run to run or commit
+  to commit without a change of code, config or models;
+- ``report.metrics``: JSON headline numbers (a DVC metric), and the footer's block as ``provenance``;
 - ``report.plots``: CSV tables behind the main figures (DVC plots).
 
 Stance is summarised over *mentions*: stance rows whose label is favor, against or neutral
@@ -17,7 +20,8 @@ favourable, 0 when they balance or are all neutral.
 The work is split over :mod:`~pipeline.report.data` (loading and computing the tables and
 metrics, no rendering), :mod:`~pipeline.report.figures` (the PNG figures and the DVC plot
 files), :mod:`~pipeline.report.markup` (HTML helpers) and :mod:`~pipeline.report.sections`
-(the page's sections); :func:`build_report` renders the page, :func:`main` reads and writes.
+(the page's sections), :mod:`~pipeline.report.provenance` (the hashes that name the code, config
+and models); :func:`build_report` renders the page, :func:`main` reads and writes.
 """
 
 from __future__ import annotations
@@ -67,6 +71,7 @@ from .sections import (
     LIST_LIMIT,
     corpus_section,
     evidence_section,
+    provenance_footer,
     stance_breakdowns,
     stance_section,
     topic_target_section,
@@ -109,7 +114,8 @@ def build_report(inputs: ReportInputs, settings: ReportConfig | None = None) -> 
     Report
         ``html``; ``metrics`` (documents, paragraphs, duplicates, documents_skipped, num_topics,
         mentions, stance label counts overall and per target, and per-target shares with net
-        against); ``plots`` (``topics.csv``, ``stance_by_target.csv``, ``against_by_topic.csv``,
+        against, and ``provenance`` when ``inputs`` has it: the code tree, config and model hashes
+        the page's footer shows); ``plots`` (``topics.csv``, ``stance_by_target.csv``, ``against_by_topic.csv``,
         ``against_by_year.csv``).
     """
     settings = settings or ReportConfig()
@@ -149,10 +155,13 @@ def build_report(inputs: ReportInputs, settings: ReportConfig | None = None) -> 
     if inputs.sources:
         parts.append('<h2 id="inputs">Inputs</h2><p class="meta">' + "<br>".join(
             f"{esc(k)}: {esc(v)}" for k, v in inputs.sources.items()) + "</p>")
+    metrics = headline_metrics(corpus, table, counts, by_target)
+    if inputs.provenance:
+        parts.append(provenance_footer(inputs.provenance))
+        metrics["provenance"] = inputs.provenance
     parts.append("</body></html>\n")
     years = None if year is None else meta[KEYS].assign(year=year[1].to_numpy())
-    return Report("\n".join(parts), headline_metrics(corpus, table, counts, by_target),
-                  plot_tables(table, rows, by_target, years))
+    return Report("\n".join(parts), metrics, plot_tables(table, rows, by_target, years))
 
 
 def main(config: Config) -> None:

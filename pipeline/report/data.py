@@ -18,6 +18,7 @@ import pandas as pd
 from ..config import Config
 from ..errors import DataError, InputError
 from ..io import read_json, read_parquet
+from .provenance import collect_provenance
 
 STANCE_LABELS = ("favor", "against", "neutral", "none")
 MENTION_LABELS = ("favor", "against", "neutral")
@@ -224,6 +225,7 @@ class ReportInputs:
     topic_metrics: dict[str, Any] = field(default_factory=dict)
     stance_metrics: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)  # see :mod:`~pipeline.report.provenance`
 
 
 def check_columns(inputs: ReportInputs) -> None:
@@ -296,7 +298,8 @@ def load_inputs(config: Config) -> ReportInputs:
     Returns
     -------
     ReportInputs
-        The tables, the optional metrics (empty when absent) and the input paths as ``sources``.
+        The tables, the optional metrics (empty when absent), the input paths as ``sources`` and
+        what made the page as ``provenance`` (:func:`~pipeline.report.provenance.collect_provenance`).
 
     Raises
     ------
@@ -324,4 +327,5 @@ def load_inputs(config: Config) -> ReportInputs:
         topic_metrics=_optional_json(config.topics.metrics),
         stance_metrics=_optional_json(config.stance.metrics),
         sources={name: str(path) for name, path in paths.items()},
+        provenance=collect_provenance(config),
     )

@@ -31,6 +31,8 @@ details { margin: .5rem 0 1rem; } summary { cursor: pointer; font-weight: 600; }
 tbody:target td { background: #fff6d5; }
 .favor { color: #137a5c; font-weight: 600; } .against { color: #b04a00; font-weight: 600; } .neutral { color: #666; }
 .scroll { overflow-x: auto; }
+footer { margin-top: 3rem; border-top: 1px solid #ddd; padding-top: .4rem; font-size: .8rem; }
+footer p { margin: .3rem 0; } footer code { overflow-wrap: anywhere; }
 """
 
 

@@ -23,6 +23,7 @@ from .data import (
     truncate,
 )
 from .markup import NET_NOTE, esc, fmt_num, html_table, img, net_cell, net_grid, pct_cell
+from .provenance import SHORT, SKIPPED
 
 #: corpus counts shown first, in this order (the manifest's other counts follow, sorted)
 HEADLINE_COUNTS = ("documents", "paragraphs", "duplicates", "documents_in", "documents_ok", "documents_skipped")
@@ -247,3 +248,42 @@ def evidence_section(rows: pd.DataFrame, evidence: pd.DataFrame, table: pd.DataF
                      f'<th>paragraph</th></tr></thead>{"".join(bodies)}</table></div>')
         parts.append('<p class="meta"><a href="#topic-target">back to the topic &times; target table</a></p></details>')
     return parts
+
+
+
+def _hash(value: str, what: str) -> str:
+    """A hash shortened for the page, in full in the title (hover, copy) and in ``report.metrics``."""
+    return f'<code title="{esc(what)}: {esc(value)}">{esc(value[:SHORT])}</code>'
+
+
+def _model(name: str, facts: dict[str, Any], details: list[str]) -> str:
+    """A model in the footer: its key facts and the hash of its ``meta.json`` (or that none was found)."""
+    if not facts.get("sha256"):
+        return f"{name}: none found (no <code>{esc(facts.get('meta', '?'))}</code>)"
+    return " ".join([name, *(esc(d) for d in details if d), _hash(facts["sha256"], f"SHA-256 of {facts['meta']}")])
+
+
+def provenance_footer(provenance: dict[str, Any]) -> str:
+    """The page's footer: the package, code tree, config and models that made it, by hashes that stay put.
+
+    ``provenance`` is :func:`~pipeline.report.provenance.collect_provenance`'s block; nothing in it
+    depends on the time or the commit, so the footer keeps the page byte for byte reproducible.
+    """
+    topics, stance = provenance["topic_model"], provenance["stance_model"]
+    code_dir = esc(provenance["code_dir"])
+    made = " &middot; ".join([
+        f"Made by {esc(provenance['package'])} {esc(provenance['version'])}",
+        f"code tree {_hash(provenance['code_tree'], f'git tree of {code_dir}/')}",
+        f"config {_hash(provenance['config_sha256'], 'SHA-256 of the validated config')}",
+        _model("topic model", topics, [f"K={topics['num_topics']}" if "num_topics" in topics else "",
+                                       str(topics.get("engine", ""))]),
+        _model("stance model", stance, [str(stance.get("engine", "")) + (
+            f", {stance['targets']} targets" if "targets" in stance else "")]),
+    ])
+    return (f'<footer id="provenance" class="meta"><p>{made}</p>'
+            f"<p>Commits with this code: <code>{esc(provenance['find_commits'])}</code> (the oldest listed "
+            "introduced it, a later one replaced it; none when the code was run uncommitted).</p>"
+            f"<p>Code tree: the git tree id of <code>{code_dir}/</code> as it was on disk ({esc(SKIPPED)} left "
+            f"out), equal to <code>git rev-parse &lt;commit&gt;:{code_dir}</code> for the commit it was run from. "
+            "Config: SHA-256 of the validated configuration as canonical JSON. Models: SHA-256 of each "
+            "model's <code>meta.json</code>, which lists the SHA-256 of every model file.</p></footer>")

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ..config import Config, StanceConfig, config_to_dict
+from ..config import Config, StanceConfig
 from ..io import sha256_file, write_json
 from .checklist import run_checklist
 from .data import LabelledExample, label_counts, read_training, training_files
@@ -36,6 +36,16 @@ from .model import LABELS, StanceClassifier, save_stance
 from .targets import compile_targets, target_spec
 
 log = logging.getLogger(__name__)
+
+#: the ``stance`` keys this stage reads, and so records in the model's ``meta.json``; dvc.yaml's
+#: ``train_stance`` params list exactly these (tests/test_dvc_deps.py), so changing a key used only
+#: by the ``stance`` stage (``input``, ``output``, ``summary``, ``batch_size``) does not retrain
+TRAINING_KEYS = (
+    "engine", "transformer", "train", "model", "metrics", "seed", "cv_folds", "C", "window", "ngram_max", "min_df",
+    "class_weight", "calibration", "calibration_folds", "target_features", "per_target", "lexicon", "negation",
+    "char_ngram_min", "char_ngram_max", "char_scope", "block_weights", "social_tokens", "target_scope", "roles",
+    "targets",
+)
 
 
 def build_model(settings: StanceConfig) -> StanceClassifier:
@@ -196,7 +206,7 @@ def main(config: Config) -> None:
     if metrics["checklist"].get("overall") is not None:
         log.info("train_stance: behavioural tests (CheckList) pass rate %.3f (mft %.3f, inv %.3f, dir %.3f)",
                  metrics["checklist"]["overall"], *(metrics["checklist"][k]["rate"] for k in ("mft", "inv", "dir")))
-    save_stance(model, settings.model, config={"stance": config_to_dict(config)["stance"]},
+    save_stance(model, settings.model, config={"stance": settings.model_dump(mode="json", include=set(TRAINING_KEYS))},
                 inputs={str(path): sha256_file(path) for path in training_files(settings.train)})
     write_json(settings.metrics, metrics)
     log.info("train_stance: model saved to %s, metrics to %s", settings.model, settings.metrics)
