@@ -1,4 +1,4 @@
-"""Read input documents: a folder of ``.txt`` files, or a ``.jsonl`` / ``.csv`` file.
+"""Read input documents: a folder of files (``.txt``...; see :data:`FILE_READERS`), or a ``.jsonl`` / ``.csv`` file.
 
 Every input document is yielded exactly once, either usable (``status == "ok"``) or
 skipped with a reason, so the manifest can account for every input. A malformed record
@@ -14,7 +14,7 @@ import gzip
 import io
 import json
 import string
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -43,21 +43,34 @@ class Document:
         return self
 
 
+def _kind_of(name: str) -> str | None:
+    """The file reader for a file name (``.gz`` ignored), or None."""
+    name = name.lower().removesuffix(".gz")
+    for kind, (suffixes, _) in FILE_READERS.items():
+        if name.endswith(suffixes):
+            return kind
+    return None
+
+
 def detect_format(path: Path, fmt: str) -> str:
-    """The input format: ``txt`` (folder or single file), ``jsonl`` or ``csv``."""
+    """The input format: ``files`` (a folder), a file reader's kind (``txt``...), ``jsonl`` or ``csv``."""
     if not path.exists():
-        raise InputError(f"{path}: input not found (set chunk.input to a folder of .txt, or a .jsonl/.csv file)")
+        raise InputError(f"{path}: input not found (set chunk.input to a folder of documents, or a .jsonl/.csv file)")
     if fmt != "auto":
-        if path.is_dir() and fmt != "txt":
+        if path.is_dir() and fmt not in FILE_READERS:
             raise InputError(f"{path}: is a folder, but chunk.format is {fmt!r}")
         return fmt
     if path.is_dir():
-        return "txt"
+        return "files"
     name = path.name.lower().removesuffix(".gz")
-    for suffix, kind in ((".jsonl", "jsonl"), (".ndjson", "jsonl"), (".json", "jsonl"), (".csv", "csv"), (".txt", "txt")):
+    for suffix, kind in ((".jsonl", "jsonl"), (".ndjson", "jsonl"), (".json", "jsonl"), (".csv", "csv")):
         if name.endswith(suffix):
             return kind
-    raise InputError(f"{path}: cannot tell the format from the name; set chunk.format to txt, jsonl or csv")
+    kind = _kind_of(name)
+    if kind is not None:
+        return kind
+    raise InputError(f"{path}: cannot tell the format from the name; set chunk.format to one of "
+                     f"{', '.join([*FILE_READERS, 'jsonl', 'csv'])}")
 
 
 def _open_binary(path: Path) -> IO[bytes]:
@@ -78,8 +91,8 @@ def iter_documents(cfg: ChunkConfig) -> Iterator[Document]:
     """Yield every input document of ``cfg.input`` in a stable order."""
     path = Path(cfg.input)
     fmt = detect_format(path, cfg.format)
-    if fmt == "txt":
-        yield from _iter_txt(path, cfg)
+    if fmt == "files" or fmt in FILE_READERS:
+        yield from _iter_files(path, cfg, None if fmt == "files" else fmt)
     elif fmt == "jsonl":
         yield from _dedupe_ids(_iter_jsonl(path, cfg))
     else:
@@ -106,21 +119,35 @@ def _txt_document(file: Path, doc_id: str, source: str, cfg: ChunkConfig) -> Doc
     return doc
 
 
-def _iter_txt(path: Path, cfg: ChunkConfig) -> Iterator[Document]:
+#: one document per file, by kind: (name suffixes, reader(file, doc_id, source, cfg) -> Document). A folder
+#: input reads every file whose name (``.gz`` ignored) ends in one of the suffixes; ``chunk.format`` set
+#: to a kind reads a single file or every file of a folder with that reader.
+FILE_READERS: dict[str, tuple[tuple[str, ...], Callable[[Path, str, str, ChunkConfig], Document]]] = {
+    "txt": ((".txt",), _txt_document),
+}
+
+
+def _iter_files(path: Path, cfg: ChunkConfig, kind: str | None) -> Iterator[Document]:
+    """The documents of one file or of a folder (every file a reader takes, or only ``kind``)."""
     if path.is_file():
-        stem = path.name.removesuffix(".gz").rsplit(".", 1)[0]
-        yield _txt_document(path, stem, path.name, cfg)
+        stem = path.name.removesuffix(".gz").removesuffix(".GZ").rsplit(".", 1)[0]
+        reader = FILE_READERS[kind or _kind_of(path.name) or "txt"][1]
+        yield reader(path, stem, path.name, cfg)
         return
-    files = sorted(
-        (p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith((".txt", ".txt.gz"))),
-        key=lambda p: p.relative_to(path).as_posix(),
-    )
+    files = []
+    for p in path.rglob("*"):
+        if p.is_file():
+            file_kind = _kind_of(p.name)
+            if file_kind is not None and (kind is None or file_kind == kind):
+                files.append((p.relative_to(path).as_posix(), p, file_kind))
+    files.sort(key=lambda item: item[0])
     if not files:
-        raise InputError(f"{path}: folder holds no .txt files")
-    for file in files:
-        rel = file.relative_to(path).as_posix()
-        doc_id = rel.removesuffix(".gz").removesuffix(".txt").removesuffix(".TXT")
-        yield _txt_document(file, doc_id, rel, cfg)
+        wanted = FILE_READERS[kind][0] if kind else tuple(s for suffixes, _ in FILE_READERS.values() for s in suffixes)
+        raise InputError(f"{path}: folder holds no {'/'.join(wanted)} files")
+    for rel, file, file_kind in files:
+        name = rel.removesuffix(".gz").removesuffix(".GZ")
+        suffix = next(s for s in FILE_READERS[file_kind][0] if name.lower().endswith(s))
+        yield FILE_READERS[file_kind][1](file, name[: len(name) - len(suffix)], rel, cfg)
 
 
 class _BadRecord(Exception):
