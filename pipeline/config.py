@@ -87,6 +87,7 @@ class ChunkConfig(_Section):
     input: Path = Path("seeds")
     output: Path = Path("data/paragraphs.parquet")
     manifest: Path = Path("data/manifest.json")
+    metadata: Literal["auto"] | Path | None = "auto"
     format: Literal["auto", "txt", "jsonl", "csv"] = "auto"
     id_field: str | None = "id"
     id_template: str | None = None

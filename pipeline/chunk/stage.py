@@ -8,11 +8,14 @@ Output table (``chunk.output``, Parquet), one row per paragraph:
   (for JSONL/CSV: in the text field), so ``source[start:end]`` holds its words
 - ``duplicate_of``: ``"<doc_id>#<para_id>"`` of the first near-duplicate in an earlier
   document, or null
-- the document's metadata: every other JSONL/CSV field, or ``source_path`` for text files
+- the document's metadata: every other JSONL/CSV field, or ``source_path`` for text files, plus
+  the columns of its ``chunk.metadata`` row (:mod:`pipeline.chunk.metadata`)
 
 Manifest (``chunk.manifest``, JSON): ``counts`` (documents in = ok + skipped, paragraphs,
 duplicates, dropped lines ...) and ``documents``: one entry per input document with its
-``status`` (``ok`` / ``skipped``), ``reason`` when skipped, the encoding and counts.
+``status`` (``ok`` / ``skipped``), ``reason`` when skipped, the encoding and counts; with a
+metadata file, ``metadata`` (the file, its row count, the documents without a row) and
+``counts.documents_without_metadata``.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from ..io import ParquetBatchWriter, ensure_free_space, path_bytes, read_json, s
 from ..logs import Progress
 from .batch import SegmentedBatch, document_batches, ordered_map, segment_batch
 from .dedup import TokenSets, near_duplicates
+from .metadata import MetadataJoin, metadata_path
 from .readers import Document, iter_documents
 from .segment import SegmentOptions
 from .table import CORE_COLUMNS, MetaColumns, ParagraphIndex, Spool, output_tables
@@ -222,10 +226,18 @@ def main(config: Config) -> None:
     # The text is written twice: to the scratch spool, then to the table.
     size = path_bytes(cfg.input)
     ensure_free_space(cfg.output, 2 * size * (4 if str(cfg.input).endswith(".gz") else 1), "chunk.output")
+    meta_file = metadata_path(cfg.metadata, cfg.input)
+    join = MetadataJoin(meta_file) if meta_file is not None else None  # a bad file fails before any work
     with scratch_directory(cfg.output) as scratch:
-        result = chunk_corpus(iter_documents(cfg), cfg, config.compute.n_jobs, Spool(scratch), compute=config.compute)
+        docs = iter_documents(cfg) if join is None else join.join(iter_documents(cfg))
+        result = chunk_corpus(docs, cfg, config.compute.n_jobs, Spool(scratch), compute=config.compute)
         manifest = result.manifest
         counts = manifest["counts"]
+        if join is not None:
+            manifest["metadata"] = join.finish()  # ids that match no document fail here, before the table is written
+            counts["documents_without_metadata"] = len(manifest["metadata"]["documents_without_metadata"])
+            log.info("chunk: metadata from %s joined onto %d of %d documents", meta_file,
+                     counts["documents_ok"] - counts["documents_without_metadata"], counts["documents_ok"])
         if counts["documents_ok"] == 0:
             write_json(cfg.manifest, manifest)
             reasons = ", ".join(f"{k}: {v}" for k, v in counts["skipped_by_reason"].items())
