@@ -8,7 +8,7 @@ LOCK := requirements.lock
 EXTRAS := dev dask transformer
 PIP_VERSION := 26.3
 
-.PHONY: install lock browser run check-repro test lint bench clean
+.PHONY: install lock lock-upgrade browser run check-repro test lint bench clean
 
 # The locked environment, then the project itself (editable, no dependency resolution).
 $(STAMP): pyproject.toml $(LOCK)
@@ -20,18 +20,21 @@ $(STAMP): pyproject.toml $(LOCK)
 
 install: $(STAMP)
 
-# Re-resolve the newest releases that pyproject.toml's ranges allow. Then `make run` and commit
+# Bring requirements.lock in line with pyproject.toml (new or dropped dependencies), keeping every other pin;
+# `make lock-upgrade` re-resolves the newest releases the ranges allow. After either: `make run`, and commit
 # requirements.lock together with the dvc.lock it produces (new library releases can change artifacts).
+LOCK_FLAGS = --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links \
+	$(addprefix --extra ,$(EXTRAS)) -o $(LOCK) pyproject.toml
+
 lock:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet 'pip==$(PIP_VERSION)' 'pip-tools>=7.4'
-	$(BIN)/pip-compile --quiet --upgrade --generate-hashes --strip-extras --allow-unsafe \
-		--no-emit-index-url --no-emit-find-links $(addprefix --extra ,$(EXTRAS)) -o $(LOCK) pyproject.toml
+	$(BIN)/pip-compile $(LOCK_FLAGS)
 
-# DVC stages call `python -m pipeline`, so the project's environment goes first on PATH.
-run: install
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
-	@echo "Report: $$(pwd)/$$($(BIN)/python -c 'from pipeline.config import load_config; print(load_config().report.output)')"
+lock-upgrade:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet 'pip==$(PIP_VERSION)' 'pip-tools>=7.4'
+	$(BIN)/pip-compile --upgrade $(LOCK_FLAGS)
 
 # What CI checks on its fresh clone: the pipeline reproduces the committed dvc.lock (no file changes),
 # and a second `dvc repro` has nothing to do.
