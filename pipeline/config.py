@@ -58,6 +58,8 @@ DEFAULT_LINE_PATTERNS = [
     r"(?i)^\s*(page\s+)?\d{1,4}\s*(/|of)\s*\d{1,4}\s*$",
     r"^\s*[A-Z]{1,2}/(?:[A-Z0-9.]+/)*[A-Z0-9.]*\d[A-Z0-9.]*(\s*\([A-Z]\))?\s*$",
     r"^\s*\d{2}-\d{5}\s*(\([A-Z]\))?\s*$",
+    r"^\s*(\d{1,4}\s+\d{2}-\d{5}|\d{2}-\d{5}\s+\d{1,4})\s*(\([A-Z]\))?\s*$",  # page and job number on one line
+    r"^\s*(\d{1,4}\s+)?General Assembly\s+[-–—]\s+[A-Z][a-z]+(-[a-z]+)?\s+session(\s+\d{1,4})?\s*$",  # UN running header
     r"^\s*[*•·#~_=-]{1,5}\s*$",
 ]
 
@@ -88,7 +90,7 @@ class ChunkConfig(_Section):
     output: Path = Path("data/paragraphs.parquet")
     manifest: Path = Path("data/manifest.json")
     metadata: Literal["auto"] | Path | None = "auto"
-    format: Literal["auto", "txt", "jsonl", "csv"] = "auto"
+    format: Literal["auto", "txt", "html", "pdf", "jsonl", "csv"] = "auto"
     id_field: str | None = "id"
     id_template: str | None = None
     text_field: str = "text"
@@ -106,6 +108,15 @@ class ChunkConfig(_Section):
     dedup: DedupConfig = DedupConfig()
 
     _patterns = field_validator("drop_line_patterns", "drop_paragraph_patterns")(_check_patterns)
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata_file(cls, value: Path | str | None) -> Path | str | None:
+        if value is None or value == "auto":
+            return value
+        if not str(value).lower().removesuffix(".gz").endswith((".csv", ".jsonl", ".ndjson")):
+            raise ValueError(f"{value}: must be 'auto', null, or a .csv/.jsonl file (optionally .gz)")
+        return value
 
     @field_validator("encoding_fallback")
     @classmethod

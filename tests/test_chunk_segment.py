@@ -145,3 +145,113 @@ def test_stats_and_empty_document():
     stats = SegmentStats()
     assert segment_document("  \n\n 12 \n", opts(), stats) == []
     assert stats.noise_lines == 1
+
+
+# ----------------------------------------------------------------------------- lost indents and page breaks
+
+
+def lost_indent_lines(paras, width, indent):
+    """Greedy wrap with each paragraph's first line ``indent`` narrower, printed without the indent."""
+    lines = []
+    for p in paras:
+        wrapped = textwrap.wrap(p, width, initial_indent=" " * indent)
+        lines.extend([wrapped[0].lstrip(), *wrapped[1:]])
+    return lines
+
+
+def fits(line, next_line, width):
+    return len(line) + 1 + len(next_line.split()[0]) <= width
+
+
+def test_lost_indent_alone_tells_the_break():
+    width = 43
+    lines = lost_indent_lines(PARAS, width, indent=5)
+    k = len(textwrap.wrap(PARAS[0], width, initial_indent=" " * 5))
+    # Only the short first line of the second paragraph tells: the first paragraph's last
+    # line is full (the next word would not have fitted), the second's first line is not.
+    assert lines[k - 1].endswith(".") and not fits(lines[k - 1], lines[k], width)
+    assert fits(lines[k], lines[k + 1], width) and lines[k + 1][0].islower()
+    assert texts("\n".join(lines)) == PARAS
+    # The same pair wrapped without the indent leaves no trace: one paragraph.
+    plain = textwrap.wrap(PARAS[0], width) + textwrap.wrap(PARAS[1], width)
+    assert texts("\n".join(plain + lines[k + len(textwrap.wrap(PARAS[1], width)):]))[0] == f"{PARAS[0]} {PARAS[1]}"
+
+
+def test_lost_indent_on_typeset_text():
+    # Proportional-font text extracted from a PDF (session 60): a line of 41 characters is
+    # followed by one that continues its sentence and whose first word would have fitted.
+    source = (
+        "The world has changed more in the past fifteen\n"
+        "years than in the fifty that came before them,\n"
+        "and the Organization must change with it. Its\n"
+        "founders could not foresee every threat we face.\n"
+        "At the beginning of the third millennium,\n"
+        "faster means of travel that began in the nineteenth\n"
+        "century have made the planet smaller than ever and\n"
+        "brought its peoples closer to one another, for good\n"
+        "and for ill. Diseases now cross oceans in hours, and\n"
+        "so do money, weapons and ideas that threaten peace.\n"
+        "No country can face such challenges by itself, and\n"
+        "none should have to. That is why we need an\n"
+        "Assembly able to act, and a Council that reflects\n"
+        "the world of today rather than that of 1945.\n"
+    )
+    got = texts(source)
+    assert len(got) == 2
+    assert got[1].startswith("At the beginning of the third millennium, faster means")
+
+
+def test_short_last_line_is_not_a_paragraph_start():
+    width = 50
+    cite = ("As the Secretary-General wrote, preventing such wars is no longer a matter of defending States "
+            "or protecting allies; it is a matter of defending humanity (A/52/871, para. 3)")
+    paras = [PARAS[0], cite, PARAS[1], PARAS[2]]
+    lines = lost_indent_lines(paras, width, indent=4)
+    last = textwrap.wrap(cite, width, initial_indent="    ")[-1]
+    assert len(last) < 0.8 * width and not last.endswith(".")
+    got = segment_document("\n".join(lines), opts())
+    assert [p.text for p in got] == paras
+
+
+def test_short_line_ending_a_heading_stays_in_the_heading():
+    # The heading's short last line is followed by a line that continues nothing (it starts
+    # a sentence with a capital): no lost indent there, the heading stays whole.
+    heading = ["Reform of the Security Council and of the", "General Assembly"]
+    body = textwrap.wrap(PARAS[1], 44) + textwrap.wrap(PARAS[2], 44) + textwrap.wrap(PARAS[3], 44)
+    source = "\n".join([*textwrap.wrap(PARAS[0], 44), "", *heading, *body])
+    got = texts(source, headings="keep")
+    assert got == [PARAS[0], "Reform of the Security Council and of the General Assembly", PARAS[1], PARAS[2], PARAS[3]]
+
+
+def test_blank_line_at_a_page_break_inside_a_sentence():
+    # Blank lines separate the paragraphs, and also mark page breaks in mid-sentence where
+    # nothing ends: before a lower-case word, after "an", inside "post-2015".
+    paras = [
+        PARAS[0],
+        "Turning to development, the minister said that post-2015 agenda must put the poorest first and "
+        "that the financing of the Goals must not depend on the goodwill of a few donors alone.",
+        *PARAS[1:],
+        *PARAS,
+    ]
+    blocks = [textwrap.wrap(p, 50) for p in paras]
+    assert blocks[1][:2] == ["Turning to development, the minister said that", "post-2015 agenda must put the poorest first and"]
+    blocks[1][0:2] = ["Turning to development, the minister said that post-", "", "", "2015 agenda must put the poorest first and"]
+    blocks[0][2:2] = [""]  # a page break inside the first paragraph, after a full line
+    blocks[3][1:1] = ["", "", ""]  # On climate, the speaker called for an / ... / international
+    source = "\n\n".join("\n".join(b) for b in blocks)
+    assert texts(source) == paras
+
+
+def test_one_space_indents_mark_paragraphs():
+    lines = []
+    for p in PARAS * 2:
+        wrapped = textwrap.wrap(p, 52)
+        lines.extend([" " + wrapped[0], *wrapped[1:]])
+    assert texts("\n".join(lines)) == PARAS * 2
+
+
+def test_page_and_job_number_line_dropped():
+    lines = textwrap.wrap(PARAS[0], 48) + textwrap.wrap(PARAS[1], 48)
+    lines[2:2] = ["", "37 10-55276", ""]
+    lines[-2:-2] = ["", "10-55276 38", ""]
+    assert texts("\n".join(lines)) == PARAS[:2]

@@ -171,7 +171,7 @@ def test_load_models_of_two_revisions_in_one_process(repo, remote, tmp_path_fact
     import pipeline
 
     git(repo, "tag", "v0.1.0")
-    git(repo, "tag", "topic-model@v0.1.0")  # a version in DVC's model registry (GTO tag), for `dvc artifacts get`
+    git(repo, "tag", "-a", "topic-model@v0.1.0", "-m", "v0.1.0")  # a model version (GTO: an annotated tag)
     config = repo / "configs" / "default.yaml"
     config.write_text(config.read_text().replace("num_topics: 8", "num_topics: 5", 1))
     proc = sh("dvc", "repro", "topics", cwd=repo)

@@ -104,6 +104,8 @@ def segment_batch(docs: list[Document], opts: SegmentOptions, dedup: DedupConfig
         entry: dict[str, Any] = {"doc_id": doc.doc_id, "source": doc.source, "status": doc.status}
         if doc.encoding:
             entry["encoding"] = doc.encoding
+        if doc.extraction:
+            entry["extraction"] = doc.extraction
         if doc.status != "ok":
             entry["reason"] = doc.reason
             out.entries.append(entry)

@@ -21,6 +21,8 @@ from typing import IO, Any
 
 from ..config import ChunkConfig
 from ..errors import InputError
+from .html import html_document
+from .pdf import pdf_document
 from .text import decode, is_blank, looks_binary
 
 csv.field_size_limit(1 << 30)
@@ -37,6 +39,8 @@ class Document:
     meta: dict[str, Any] = field(default_factory=dict)
     status: str = "ok"
     reason: str | None = None
+    #: how a reader made ``text`` from a non-text source (PDF: library versions, SHA-256 of the text), for the manifest
+    extraction: dict[str, Any] | None = None
 
     def skip(self, reason: str) -> Document:
         self.status, self.reason, self.text = "skipped", reason, None
@@ -124,6 +128,8 @@ def _txt_document(file: Path, doc_id: str, source: str, cfg: ChunkConfig) -> Doc
 #: to a kind reads a single file or every file of a folder with that reader.
 FILE_READERS: dict[str, tuple[tuple[str, ...], Callable[[Path, str, str, ChunkConfig], Document]]] = {
     "txt": ((".txt",), _txt_document),
+    "html": ((".html", ".htm"), html_document),  # news pages: article text and metadata (chunk/html.py)
+    "pdf": ((".pdf",), pdf_document),  # text layer laid out by geometry (chunk/pdf.py; pdfplumber loads lazily)
 }
 
 
