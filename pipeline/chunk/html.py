@@ -29,7 +29,6 @@ few words survives extraction).
 from __future__ import annotations
 
 import codecs
-import gzip
 import hashlib
 import logging
 import re
@@ -227,17 +226,12 @@ def _quiet_loggers() -> None:
 def html_document(file: Path, doc_id: str, source: str, cfg: ChunkConfig) -> Document:
     """One HTML page as a document: its article text and metadata, or a skip with the reason."""
     from ..errors import InputError
-    from .readers import Document, _read_bytes
+    from .readers import Document, file_bytes
 
     doc = Document(doc_id=doc_id, source=source, meta={"source_path": source, **dict.fromkeys(META_FIELDS)})
-    try:
-        data = _read_bytes(file)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        return doc.skip(f"unreadable file: {getattr(exc, 'strerror', None) or exc}")
-    except InputError as exc:
-        return doc.skip(str(exc).split(": ", 1)[-1])
-    if not data:
-        return doc.skip("empty file")
+    data = file_bytes(file, doc)
+    if data is None:
+        return doc
     decoded = decode_html(data, cfg.encoding_fallback)
     if decoded is None:
         return doc.skip("binary file (NUL or control bytes)")

@@ -103,16 +103,27 @@ def iter_documents(cfg: ChunkConfig) -> Iterator[Document]:
         yield from _dedupe_ids(_iter_csv(path, cfg))
 
 
-def _txt_document(file: Path, doc_id: str, source: str, cfg: ChunkConfig) -> Document:
-    doc = Document(doc_id=doc_id, source=source, meta={"source_path": source})
+def file_bytes(file: Path, doc: Document) -> bytes | None:
+    """The bytes of a document's file (gunzipped), or None with ``doc`` skipped: unreadable or empty."""
     try:
         data = _read_bytes(file)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        return doc.skip(f"unreadable file: {getattr(exc, 'strerror', None) or exc}")
+        doc.skip(f"unreadable file: {getattr(exc, 'strerror', None) or exc}")
+        return None
     except InputError as exc:
-        return doc.skip(str(exc).split(": ", 1)[-1])
+        doc.skip(str(exc).split(": ", 1)[-1])
+        return None
     if not data:
-        return doc.skip("empty file")
+        doc.skip("empty file")
+        return None
+    return data
+
+
+def _txt_document(file: Path, doc_id: str, source: str, cfg: ChunkConfig) -> Document:
+    doc = Document(doc_id=doc_id, source=source, meta={"source_path": source})
+    data = file_bytes(file, doc)
+    if data is None:
+        return doc
     if looks_binary(data):
         return doc.skip("binary file (NUL or control bytes)")
     text, encoding = decode(data, cfg.encoding_fallback)
