@@ -36,6 +36,11 @@ lock-upgrade:
 	$(BIN)/python -m pip install --quiet 'pip==$(PIP_VERSION)' 'pip-tools>=7.4'
 	$(BIN)/pip-compile --upgrade $(LOCK_FLAGS)
 
+# DVC stages call `python -m pipeline`, so the project's environment goes first on PATH.
+run: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
+	@echo "Report: $$(pwd)/$$($(BIN)/python -c 'from pipeline.config import load_config; print(load_config().report.output)')"
+
 # What CI checks on its fresh clone: the pipeline reproduces the committed dvc.lock (no file changes),
 # and a second `dvc repro` has nothing to do.
 check-repro: run
