@@ -232,9 +232,11 @@ def test_every_stage_lists_its_code_and_no_missing_file():
 def test_closure_follows_lazy_relative_and_submodule_imports():
     stance = code_closure("stance")
     # top of the CLI, a lazy import in cli.main, a package's __init__ pulled by its submodule, a module
-    # imported from another package (pipeline.topics.corpus), `from . import x` of a submodule
+    # imported from the parent package (pipeline.paragraphs), `from . import x` of a submodule
     assert {"pipeline/__init__.py", "pipeline/__main__.py", "pipeline/cli.py", "pipeline/logs.py",
-            "pipeline/topics/__init__.py", "pipeline/topics/corpus.py", "pipeline/stance/predict.py"} <= stance
+            "pipeline/stance/__init__.py", "pipeline/paragraphs.py", "pipeline/stance/predict.py"} <= stance
+    assert not any(f.startswith("pipeline/topics/") for f in stance)  # no stage imports another stage's package
+    assert "pipeline/topics/__init__.py" in code_closure("prevalence")  # pipeline.topics.prevalence
     assert "pipeline/topics/quality.py" in code_closure("topics")  # from . import engines, quality
     for stage in cli.STAGES:
         closed = code_closure(stage)

@@ -46,8 +46,8 @@ from ..config import ComputeConfig, Config
 from ..errors import ConfigError, DataError
 from ..io import ParquetBatchWriter, ensure_free_space, path_bytes, read_parquet, write_parquet
 from ..logs import progress
+from ..paragraphs import ParagraphSource
 from ..parallel import ordered_map
-from ..topics.corpus import ParagraphSource
 from .model import LABELS, NONE_LABEL, StanceAnalysis, StanceClassifier, load_stance_artifact
 from .targets import target_spec
 
