@@ -44,6 +44,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -418,6 +419,16 @@ def _blank_separated(text: str, lines: list[_Line]) -> bool:
     """
     gaps = after_end = 0
     prev: _Line | None = None
+    for ln, blank, noise in _content_lines(lines):
+        if prev is not None and blank and not noise:
+            gaps += 1
+            after_end += _ends_sentence(text[prev.start : prev.end])
+        prev = ln
+    return gaps < 3 or after_end >= 0.6 * gaps
+
+
+def _content_lines(lines: list[_Line]) -> Iterator[tuple[_Line, bool, bool]]:
+    """Each content line with whether blank lines and page furniture stand between it and the one before."""
     blank = noise = False
     for ln in lines:
         if ln.kind == _BLANK:
@@ -425,11 +436,8 @@ def _blank_separated(text: str, lines: list[_Line]) -> bool:
         elif ln.kind == _NOISE:
             noise = True
         else:
-            if prev is not None and blank and not noise:
-                gaps += 1
-                after_end += _ends_sentence(text[prev.start : prev.end])
-            prev, blank, noise = ln, False, False
-    return gaps < 3 or after_end >= 0.6 * gaps
+            yield ln, blank, noise
+            blank = noise = False
 
 
 @dataclass(frozen=True)
@@ -449,16 +457,7 @@ def _group_wrapped(text: str, lines: list[_Line], width: int) -> list[list[_Line
     min_indent = 1 if _one_space_indents(text, lines, base_indent) else 2
     layout = _Layout(text, _geometry(text, lines, width), base_indent, min_indent, _blank_separated(text, lines))
     # Content lines, each with what stands between it and the content line before it.
-    content: list[tuple[_Line, bool, bool]] = []  # (line, blank lines before, furniture before)
-    blank = noise = False
-    for ln in lines:
-        if ln.kind == _BLANK:
-            blank = True
-        elif ln.kind == _NOISE:
-            noise = True
-        else:
-            content.append((ln, blank, noise))
-            blank = noise = False
+    content = list(_content_lines(lines))  # (line, blank lines before, furniture before)
     groups: list[list[_Line]] = []
     current: list[_Line] = []
     for k, (ln, blank_before, noise_before) in enumerate(content):
