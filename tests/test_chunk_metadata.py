@@ -110,3 +110,24 @@ def test_the_seed_articles_have_dates(workspace):
     assert manifest["counts"]["documents_without_metadata"] == 0
     years = sorted(table.groupby("doc_id")["date"].first().str[:4].astype(int).unique())
     assert years == [2021, 2023, 2024]
+
+
+def test_html_read_in_workers_keeps_its_date_under_an_empty_cell(workspace):
+    """PDF/HTML files are read in the batch workers; a metadata row's empty cell keeps the page's own value."""
+    import shutil as _shutil
+
+    from pipeline.chunk.readers import iter_documents
+    from pipeline.config import ChunkConfig
+
+    folder = workspace / "web"
+    folder.mkdir()
+    _shutil.copy(ROOT / "tests" / "data" / "html" / "civic-ledger.html", folder / "civic.html")
+    expected = json.loads((ROOT / "tests" / "data" / "html" / "civic-ledger.json").read_text())["meta"]
+    write(folder / "metadata.csv", "doc_id,date,country\ncivic,,USA\n")
+    docs = list(iter_documents(ChunkConfig(input=folder), defer=True))
+    assert [d.status for d in docs] == ["deferred"] and docs[0].text is None
+    one, m1 = run(workspace, "chunk.input=web", "compute.n_jobs=1")
+    two, m2 = run(workspace, "chunk.input=web", "compute.n_jobs=2")
+    assert one.equals(two) and m1 == m2
+    row = one.iloc[0]
+    assert row["country"] == "USA" and row["date"] == expected["date"] and row["title"] == expected["title"]

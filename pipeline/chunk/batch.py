@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from ..config import DedupConfig
+from ..config import ChunkConfig, DedupConfig
 from ..parallel import effective_jobs, ordered_map
 from .dedup import local_token_sets
-from .readers import Document
+from .readers import Document, load_deferred
 from .segment import SegmentOptions, SegmentStats, segment_document
 
 __all__ = ["PARAGRAPH_SCHEMA", "SegmentedBatch", "document_batches", "effective_jobs", "ordered_map",
@@ -31,6 +31,8 @@ __all__ = ["PARAGRAPH_SCHEMA", "SegmentedBatch", "document_batches", "effective_
 BATCH_CHARS = 2_000_000
 #: ... or this many documents
 BATCH_DOCS = 1000
+#: what an unread (deferred) PDF or HTML file counts for in a batch, so that a few go to each worker
+DEFERRED_CHARS = BATCH_CHARS // 16
 
 #: the paragraph columns a batch carries (``doc_id`` and ``para_id`` are rebuilt from the counts)
 PARAGRAPH_SCHEMA = pa.schema([("text", pa.large_string()), ("start", pa.int64()), ("end", pa.int64())])
@@ -83,7 +85,8 @@ def plain(value: Any) -> Any:
     return value
 
 
-def segment_batch(docs: list[Document], opts: SegmentOptions, dedup: DedupConfig) -> SegmentedBatch:
+def segment_batch(docs: list[Document], opts: SegmentOptions, dedup: DedupConfig,
+                  read: ChunkConfig | None = None) -> SegmentedBatch:
     """Segment a batch of documents and compute the content-word sets of their paragraphs.
 
     Parameters
@@ -94,6 +97,8 @@ def segment_batch(docs: list[Document], opts: SegmentOptions, dedup: DedupConfig
         Segmentation settings.
     dedup : DedupConfig
         ``enabled`` and ``min_chars`` decide which paragraphs get content-word sets.
+    read : ChunkConfig, optional
+        Reader settings for ``deferred`` documents (PDF, HTML), which are read here, in the worker.
     """
     out = SegmentedBatch()
     texts: list[str] = []
@@ -101,6 +106,10 @@ def segment_batch(docs: list[Document], opts: SegmentOptions, dedup: DedupConfig
     ends: list[int] = []
     counts: list[int] = []
     for doc in docs:
+        if doc.deferred is not None:
+            if read is None:
+                raise ValueError("segment_batch: deferred documents need the reader settings (read=)")
+            doc = load_deferred(doc, read)
         entry: dict[str, Any] = {"doc_id": doc.doc_id, "source": doc.source, "status": doc.status}
         if doc.encoding:
             entry["encoding"] = doc.encoding
@@ -164,7 +173,7 @@ def document_batches(docs: Iterable[Document], max_chars: int | None = None,
     chars = 0
     for doc in docs:
         batch.append(doc)
-        chars += len(doc.text or "")
+        chars += len(doc.text or "") if doc.deferred is None else DEFERRED_CHARS
         if chars >= max_chars or len(batch) >= max_docs:
             yield batch
             batch, chars = [], 0

@@ -137,10 +137,12 @@ class MetadataJoin:
             row = self.rows.get(doc.doc_id)
             self.seen.add(doc.doc_id)
             if row is None:
-                if doc.status == "ok":
+                if doc.status in ("ok", "deferred"):
                     self.without.append(doc.doc_id)
             else:
-                doc.meta.update(row)
+                for key, value in row.items():  # an empty cell does not erase what the reader found
+                    if value is not None or key not in doc.meta:
+                        doc.meta[key] = value
             yield doc
 
     def finish(self) -> dict[str, Any]:

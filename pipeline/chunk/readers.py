@@ -41,6 +41,8 @@ class Document:
     reason: str | None = None
     #: how a reader made ``text`` from a non-text source (PDF: library versions, SHA-256 of the text), for the manifest
     extraction: dict[str, Any] | None = None
+    #: (kind, path) of a file whose reading waits for a batch worker (status ``deferred``); see :func:`load_deferred`
+    deferred: tuple[str, str] | None = None
 
     def skip(self, reason: str) -> Document:
         self.status, self.reason, self.text = "skipped", reason, None
@@ -91,12 +93,17 @@ def _read_bytes(path: Path) -> bytes:
         return fh.read()
 
 
-def iter_documents(cfg: ChunkConfig) -> Iterator[Document]:
-    """Yield every input document of ``cfg.input`` in a stable order."""
+def iter_documents(cfg: ChunkConfig, defer: bool = False) -> Iterator[Document]:
+    """Yield every input document of ``cfg.input`` in a stable order.
+
+    With ``defer``, files of the kinds in :data:`DEFERRED_KINDS` (PDF, HTML: extraction is the slow part)
+    are yielded unread, with status ``deferred``; the chunk stage's batch workers read them
+    (:func:`load_deferred`), so extraction runs on every core. The result is the same.
+    """
     path = Path(cfg.input)
     fmt = detect_format(path, cfg.format)
     if fmt == "files" or fmt in FILE_READERS:
-        yield from _iter_files(path, cfg, None if fmt == "files" else fmt)
+        yield from _iter_files(path, cfg, None if fmt == "files" else fmt, defer)
     elif fmt == "jsonl":
         yield from _dedupe_ids(_iter_jsonl(path, cfg))
     else:
@@ -142,14 +149,35 @@ FILE_READERS: dict[str, tuple[tuple[str, ...], Callable[[Path, str, str, ChunkCo
     "html": ((".html", ".htm"), html_document),  # news pages: article text and metadata (chunk/html.py)
     "pdf": ((".pdf",), pdf_document),  # text layer laid out by geometry (chunk/pdf.py; pdfplumber loads lazily)
 }
+#: file kinds the chunk stage reads in its batch workers (``iter_documents(defer=True)``)
+DEFERRED_KINDS = frozenset({"pdf", "html"})
 
 
-def _iter_files(path: Path, cfg: ChunkConfig, kind: str | None) -> Iterator[Document]:
+def _read(kind: str, file: Path, doc_id: str, source: str, cfg: ChunkConfig, defer: bool) -> Document:
+    if defer and kind in DEFERRED_KINDS:
+        return Document(doc_id=doc_id, source=source, meta={"source_path": source}, status="deferred",
+                        deferred=(kind, str(file)))
+    return FILE_READERS[kind][1](file, doc_id, source, cfg)
+
+
+def load_deferred(doc: Document, cfg: ChunkConfig) -> Document:
+    """Read a ``deferred`` document now; metadata already joined onto it wins over what the reader found
+    (except null values)."""
+    if doc.deferred is None:
+        return doc
+    kind, path = doc.deferred
+    loaded = FILE_READERS[kind][1](Path(path), doc.doc_id, doc.source, cfg)
+    for key, value in doc.meta.items():
+        if value is not None or key not in loaded.meta:
+            loaded.meta[key] = value
+    return loaded
+
+
+def _iter_files(path: Path, cfg: ChunkConfig, kind: str | None, defer: bool = False) -> Iterator[Document]:
     """The documents of one file or of a folder (every file a reader takes, or only ``kind``)."""
     if path.is_file():
         stem = path.name.removesuffix(".gz").removesuffix(".GZ").rsplit(".", 1)[0]
-        reader = FILE_READERS[kind or _kind_of(path.name) or "txt"][1]
-        yield reader(path, stem, path.name, cfg)
+        yield _read(kind or _kind_of(path.name) or "txt", path, stem, path.name, cfg, defer)
         return
     files = []
     for p in path.rglob("*"):
@@ -164,7 +192,7 @@ def _iter_files(path: Path, cfg: ChunkConfig, kind: str | None) -> Iterator[Docu
     for rel, file, file_kind in files:
         name = rel.removesuffix(".gz").removesuffix(".GZ")
         suffix = next(s for s in FILE_READERS[file_kind][0] if name.lower().endswith(s))
-        yield FILE_READERS[file_kind][1](file, name[: len(name) - len(suffix)], rel, cfg)
+        yield _read(file_kind, file, name[: len(name) - len(suffix)], rel, cfg, defer)
 
 
 class _BadRecord(Exception):

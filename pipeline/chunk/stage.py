@@ -149,7 +149,7 @@ def chunk_corpus(docs: Iterable[Document], cfg: ChunkConfig, n_jobs: int = 1, sp
         The manifest, and :meth:`ChunkResult.tables` to produce the paragraph table.
     """
     state = _Pass(spool if spool is not None else Spool())
-    work = functools.partial(segment_batch, opts=SegmentOptions.from_config(cfg), dedup=cfg.dedup)
+    work = functools.partial(segment_batch, opts=SegmentOptions.from_config(cfg), dedup=cfg.dedup, read=cfg)
     try:
         with Progress("chunk", unit="doc") as bar:
             batches = document_batches(docs)
@@ -229,7 +229,9 @@ def main(config: Config) -> None:
     meta_file = metadata_path(cfg.metadata, cfg.input)
     join = MetadataJoin(meta_file) if meta_file is not None else None  # a bad file fails before any work
     with scratch_directory(cfg.output) as scratch:
-        docs = iter_documents(cfg) if join is None else join.join(iter_documents(cfg))
+        docs = iter_documents(cfg, defer=True)  # PDF and HTML files are read in the batch workers
+        if join is not None:
+            docs = join.join(docs)
         result = chunk_corpus(docs, cfg, config.compute.n_jobs, Spool(scratch), compute=config.compute)
         manifest = result.manifest
         counts = manifest["counts"]
