@@ -552,7 +552,7 @@ def _breaks(prev: _Line, line: _Line, pitches: dict[float, float], usual_indent:
 
 def _join(lines: list[_Line], vocab: set[str]) -> str:
     """One paragraph's lines as one line, line-end hyphenation resolved."""
-    from .segment import _keep_hyphen
+    from .segment import keep_hyphen
 
     text = ""
     for line in lines:
@@ -565,7 +565,7 @@ def _join(lines: list[_Line], vocab: set[str]) -> str:
             left = re.search(r"([A-Za-z]+)[-\u2010\u00ad]$", text)
             right = re.match(r"[A-Za-z]+", piece)
             soft = last == "\u00ad" or (
-                left is not None and right is not None and not _keep_hyphen(left.group(1), right.group(0), vocab)
+                left is not None and right is not None and not keep_hyphen(left.group(1), right.group(0), vocab)
             )
             text = (text[:-1] if soft else text) + piece
         elif last in _DASHES and text[-2:-1].isalnum():
@@ -736,7 +736,7 @@ def extract_pdf(source: str | Path | IO[bytes]) -> PdfExtraction:
     from pdfminer.psexceptions import PSEOF, PSException
     from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
-    from .segment import _doc_vocab
+    from .segment import doc_vocab
 
     _quiet_loggers()
     if isinstance(source, str | Path) and str(source).lower().endswith(".gz"):
@@ -765,7 +765,7 @@ def extract_pdf(source: str | Path | IO[bytes]) -> PdfExtraction:
             raise PdfSkip("no text layer (scanned PDF?); run OCR first")
         raise PdfSkip("no text layer (no text or images on any page)")
     body, notes = _layout(pages, stats)
-    vocab = _doc_vocab("\n".join(line.text for line in body + notes))
+    vocab = doc_vocab("\n".join(line.text for line in body + notes))
     pitches = _pitches(body)
     indent = _usual_indent(body)
     paragraphs: list[list[_Line]] = []

@@ -549,7 +549,7 @@ def _zipf(word: str) -> float:
     return zipf_frequency(word, "en")
 
 
-def _keep_hyphen(left: str, right: str, vocab: set[str]) -> bool:
+def keep_hyphen(left: str, right: str, vocab: set[str]) -> bool:
     """Decide whether ``left-`` + ``right`` at a line break is a real compound.
 
     The document's own vocabulary decides first (``well-known`` or ``wellknown`` elsewhere
@@ -571,7 +571,7 @@ def _keep_hyphen(left: str, right: str, vocab: set[str]) -> bool:
     return _zipf(f"{lw} {rw}") - joined_f >= 1.0
 
 
-def _doc_vocab(text: str) -> set[str]:
+def doc_vocab(text: str) -> set[str]:
     return {w.lower() for w in _WORD.findall(text)}
 
 
@@ -591,7 +591,7 @@ def _join_lines(text: str, lines: list[_Line], start: int, end: int, vocab: set[
                 m_left = re.search(r"([A-Za-z]+)[-\u2010\u00ad]$", prev)
                 m_right = re.match(r"[A-Za-z]+", piece)
                 if prev[-1] == "\u00ad" or (
-                    m_left and m_right and not _keep_hyphen(m_left.group(1), m_right.group(0), vocab or set())
+                    m_left and m_right and not keep_hyphen(m_left.group(1), m_right.group(0), vocab or set())
                 ):
                     pieces[-1] = prev[:-1]
                 pieces.append(piece)
@@ -643,7 +643,7 @@ def segment_document(text: str, opts: SegmentOptions, stats: SegmentStats | None
     width = _detect_wrap(text, lines, opts)
     stats.wrapped, stats.width = bool(width), width
     groups = _group_wrapped(text, lines, width) if width else [[ln] for ln in lines if ln.kind == _CONTENT]
-    vocab = _doc_vocab(text) if width else None
+    vocab = doc_vocab(text) if width else None
 
     # Boilerplate paragraphs, then headings: short groups without end punctuation.
     units: list[tuple[list[_Line], bool]] = []
