@@ -29,13 +29,12 @@ def stance_model(args: argparse.Namespace) -> tuple[Any, Any, list[Any], str]:
     config = load_config(args.config, args.set)
     training = read_training(config.stance.train, [t.name for t in config.stance.targets])
     if args.train:
-        from pipeline.stance.train import build_model, train
+        from pipeline.stance.train import fit_model, train
 
         if config.stance.engine == "transformer":  # with the fine-tuning (and the cross-validation) of train_stance
             model, _ = train(config.stance, training)
         else:
-            model = build_model(config.stance).fit([(e.text, e.target) for e in training],
-                                                   [e.label for e in training])
+            model = fit_model(config.stance, training)
         return config, model, training, f"trained on {config.stance.train} ({len(training)} items)"
     from pipeline.stance.model import load_stance
 

@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.config import load_config
     from pipeline.stance.data import read_labels, read_training
     from pipeline.stance.model import LABELS
-    from pipeline.stance.train import build_model
+    from pipeline.stance.train import fit_model
 
     dev_path = Path(args.dev)
     config = load_config(args.config, args.set)
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     train = [ex for f in train_files for ex in read_training(f, names)]
     dev = read_labels(dev_path, names)
     start = time.perf_counter()
-    model = build_model(config.stance).fit([(e.text, e.target) for e in train], [e.label for e in train])
+    model = fit_model(config.stance, train)
     pred = list(model.predict([(e.text, e.target) for e in dev]))
     seconds = time.perf_counter() - start
     truth = [e.label for e in dev]

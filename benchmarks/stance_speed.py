@@ -3,7 +3,7 @@
 Method
 ------
 The default classifier is trained as the ``train_stance`` stage would train it:
-``build_model(config.stance)`` fitted on ``stance.train`` (``data/labels/train/``,
+``fit_model(config.stance, ...)`` on ``stance.train`` (``data/labels/train/``,
 read with ``read_training``), without the cross-validation. Its targets are the seven default
 targets of ``configs/default.yaml``.
 
@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.stance import model as model_module
     from pipeline.stance.data import read_training
     from pipeline.stance.predict import classify_paragraphs
-    from pipeline.stance.train import build_model
+    from pipeline.stance.train import fit_model
 
     config_path, corpus = args.config.resolve(), args.corpus.resolve()
     train_arg = args.train.resolve() if args.train else None
@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     train_path = train_arg or Path(settings.train)
     examples = read_training(train_path, target_names)
     start = time.perf_counter()
-    model = build_model(settings).fit([(e.text, e.target) for e in examples], [e.label for e in examples])
+    model = fit_model(settings, examples)
     train_seconds = time.perf_counter() - start
     log.info("trained on %d examples from %s in %.1f s (calibration %s)", len(examples), train_path, train_seconds,
              model.calibration_)

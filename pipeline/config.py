@@ -318,10 +318,11 @@ class StanceConfig(_Section):
     char_ngram_max: int = Field(0, ge=0, le=10)
     char_scope: Literal["windows", "sentences", "doc"] = "windows"
     block_weights: dict[Literal["doc", "sentences", "windows", "chars", "lexicon", "target", "roles"], float] = Field(
-        default_factory=lambda: {"roles": 3.0})
+        default_factory=lambda: {"roles": 4.0})
     social_tokens: bool = False
     target_scope: Literal["sentences", "doc"] = "sentences"
     roles: bool = True
+    source_weights: dict[str, float] = Field(default_factory=lambda: {"ungdc": 2.0})
     batch_size: int = Field(2000, ge=1)
     targets: list[TargetConfig] = Field(default_factory=lambda: list(DEFAULT_TARGETS), min_length=1)
 
@@ -334,7 +335,7 @@ class StanceConfig(_Section):
             raise ValueError(f"target names must be unique, repeated: {', '.join(dupes)}")
         return targets
 
-    @field_validator("block_weights")
+    @field_validator("block_weights", "source_weights")
     @classmethod
     def _positive_weights(cls, weights: dict[str, float]) -> dict[str, float]:
         bad = {k: w for k, w in weights.items() if not w > 0}

@@ -213,11 +213,11 @@ def _inverse(x: int) -> float:
 def stance_model():
     from pipeline.config import DEFAULT_TARGETS, Config
     from pipeline.stance.data import read_labels
-    from pipeline.stance.train import build_model
+    from pipeline.stance.train import fit_model
 
     labelled = Path(__file__).resolve().parent.parent / "data" / "labels" / "train" / "written.jsonl"
     examples = read_labels(labelled, [t.name for t in DEFAULT_TARGETS])[::5]
-    return build_model(Config().stance).fit([(e.text, e.target) for e in examples], [e.label for e in examples])
+    return fit_model(Config().stance, examples)
 
 
 def stance_paragraphs() -> pd.DataFrame:

@@ -520,6 +520,36 @@ def test_analyzer_options_add_their_blocks():
     assert "x:nato:russia" not in crossed and f"x:nato:{OTHER_TOKEN}" in crossed and "x:nato:peace" in crossed
 
 
+def test_source_weights_pick_the_longest_matching_source_prefix():
+    weights = {"ungdc": 3.0, "written": 0.5, "written:roles": 2.0}
+    assert train_stage.source_weight("ungdc:72:POL:14", weights) == 3.0
+    assert train_stage.source_weight("written", weights) == 0.5
+    assert train_stage.source_weight("written:speech", weights) == 0.5
+    assert train_stage.source_weight("written:roles", weights) == 2.0
+    assert train_stage.source_weight("seed:article", weights) == 1.0
+    assert train_stage.source_weight("ungdcx", weights) == 1.0  # a key is a whole source name, not any prefix
+    assert train_stage.sample_weights([], {}) is None
+
+
+def test_sample_weights_change_the_fit_and_weight_one_is_no_weight(subset):
+    pairs, labels = [(e.text, e.target) for e in subset], [e.label for e in subset]
+    plain = StanceClassifier(calibration="none").fit(pairs, labels)
+    ones = StanceClassifier(calibration="none").fit(pairs, labels, sample_weight=np.ones(len(pairs)))
+    np.testing.assert_allclose(plain.classifier_.coef_, ones.classifier_.coef_, atol=1e-6)
+    heavy = np.where(np.arange(len(pairs)) % 3 == 0, 3.0, 1.0)
+    weighted = StanceClassifier(calibration="none").fit(pairs, labels, sample_weight=heavy)
+    assert np.abs(weighted.classifier_.coef_ - plain.classifier_.coef_).max() > 1e-3
+    with pytest.raises(ValueError, match="sample_weight"):
+        StanceClassifier(calibration="none").fit(pairs, labels, sample_weight=np.zeros(len(pairs)))
+    with pytest.raises(ValueError, match="sample_weight"):
+        StanceClassifier(calibration="none").fit(pairs, labels, sample_weight=[1.0])
+
+
+def test_source_weights_are_validated_by_the_config():
+    with pytest.raises(ConfigError, match="source_weights"):
+        load_config(CONFIG, ["stance.source_weights={ungdc: 0}"])
+
+
 def test_block_weights_scale_the_idf_of_their_block(subset):
     pairs, labels = [(e.text, e.target) for e in subset], [e.label for e in subset]
     plain = StanceClassifier(calibration="none").fit(pairs, labels)
@@ -547,7 +577,7 @@ def test_config_maps_the_feature_options():
     assert params["block_weights"] == {"doc": 0.5} and params["social_tokens"] is True
     assert params["target_scope"] == "doc" and params["lexicon"] is True
     default = train_stage.build_model(load_config(CONFIG).stance).get_params()
-    assert default["char_ngram_range"] == (0, 0) and default["block_weights"] == {"roles": 3.0}
+    assert default["char_ngram_range"] == (0, 0) and default["block_weights"] == {"roles": 4.0}
     assert default["roles"] is True
     with pytest.raises(ConfigError, match="char_ngram_min"):
         load_config(CONFIG, ["stance.char_ngram_min=4", "stance.char_ngram_max=3"])

@@ -15,7 +15,7 @@ from pipeline.stance import checklist
 from pipeline.stance.data import read_labels, read_training, training_files
 from pipeline.stance.roles import role_features
 from pipeline.stance.targets import compile_targets
-from pipeline.stance.train import build_model
+from pipeline.stance.train import build_model, fit_model
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = ROOT / "data" / "labels" / "train"
@@ -42,8 +42,19 @@ def roles(sentence: str) -> list[str]:
     ("we stand in solidarity with xxtarget", {"R:patient:coop"}),
     ("xxtarget s generous assistance to our people", {"R:agent:coop"}),
     ("we reject the baseless accusations that xxother keeps making against xxtarget",
-     {"R:claim:rejected", "R:object:attitude"}),
+     {"R:claim:rejected"}),
     ("the so called threat from xxtarget", {"R:claim:rejected"}),
+    ("we reject the baseless accusations that xxtarget keeps making against xxother", {"R:claimant:rejected"}),
+    ("the so called threat is a myth invented by xxtarget", {"R:claimant:rejected"}),
+    ("we condemn the attack on xxtarget", {"R:patient:hostile"}),
+    ("we condemn the aggression of xxtarget against xxother", {"R:agent:hostile"}),
+    ("we condemn the aggression of xxother against xxtarget", {"R:patient:hostile", "R:patient:hostile:other"}),
+    ("the expansion of xxtarget threatens our security", {"R:agent:hostile"}),
+    ("the invasion of xxtarget must end", {"R:patient:hostile"}),
+    ("xxtarget is the victim of a campaign of lies orchestrated by xxother", {"R:patient:hostile"}),
+    ("we warned xxtarget about the risks", {"R:object:attitude"}),
+    ("the double standards of xxtarget", set()),
+    ("an investigation into xxtarget s conduct", set()),
     ("the talks were held in the capital of xxtarget last year", set()),
 ])
 def test_role_features_name_the_targets_role(sentence, expected):
@@ -117,7 +128,7 @@ def test_checklist_scoring_counts_each_kind_by_its_rule():
 def default_model():
     """The default design trained on the committed training data (what ``dvc repro`` trains)."""
     examples = read_training(TRAIN, NAMES)
-    return build_model(Config().stance).fit([(e.text, e.target) for e in examples], [e.label for e in examples])
+    return fit_model(Config().stance, examples)
 
 
 #: a pinned, deterministic subset of the CheckList that the default model must pass

@@ -246,7 +246,8 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
 
-    def fit(self, X: Any, y: Sequence[str], targets: Sequence[str] | None = None) -> StanceClassifier:
+    def fit(self, X: Any, y: Sequence[str], targets: Sequence[str] | None = None,
+            sample_weight: Sequence[float] | None = None) -> StanceClassifier:
         """Learn from labelled pairs.
 
         Parameters
@@ -256,6 +257,8 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
             Labels from :data:`LABELS`.
         targets : sequence of str, optional
             Target names parallel to ``X`` when ``X`` holds only texts.
+        sample_weight : sequence of float, optional
+            Weight of each pair in the logistic regression's loss (and its calibration); None: all 1.
 
         Returns
         -------
@@ -281,6 +284,10 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         labels = np.asarray([str(label) for label in y], dtype=object)
         if len(labels) != len(texts):
             raise ValueError(f"X and y must have the same length, got {len(texts)} and {len(labels)}")
+        weights = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        if weights is not None and (weights.shape != (len(texts),) or not np.all(weights > 0)):
+            raise ValueError(f"sample_weight must hold one positive weight per pair ({len(texts)}), "
+                             f"got shape {weights.shape}")
         unknown = sorted(set(labels) - set(LABELS))
         if unknown:
             raise ValueError(f"unknown stance label(s) {unknown}; expected labels from {list(LABELS)}")
@@ -297,7 +304,7 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         if self.calibration not in ("auto", "none") and smallest < self.calibration_folds:
             raise ValueError(f"calibration={self.calibration!r} with calibration_folds={self.calibration_folds} needs "
                              f"at least {self.calibration_folds} examples of every label; the rarest has {smallest}")
-        self.vectorizer_, self.classifier_, self.calibration_ = self._fit_one(views, labels)
+        self.vectorizer_, self.classifier_, self.calibration_ = self._fit_one(views, labels, weights)
         self.classes_ = np.asarray(self.classifier_.classes_, dtype=object)
         # one model per target (``per_target``) where the target has every label at least
         # ``calibration_folds`` times; other targets use the joint model above
@@ -308,12 +315,14 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
                 rows = np.flatnonzero(name_array == name)
                 present, counts_t = np.unique(labels[rows], return_counts=True)
                 if len(present) == len(self.classes_) and int(counts_t.min()) >= self.calibration_folds:
-                    vectorizer, classifier, _ = self._fit_one([views[i] for i in rows], labels[rows])
+                    vectorizer, classifier, _ = self._fit_one([views[i] for i in rows], labels[rows],
+                                                              None if weights is None else weights[rows])
                     self.target_models_[name] = (vectorizer, classifier)
         self.n_training_ = len(texts)
         return self
 
-    def _fit_one(self, views: Sequence[TargetView], labels: np.ndarray) -> tuple[Any, Any, str]:
+    def _fit_one(self, views: Sequence[TargetView], labels: np.ndarray,
+                 sample_weight: np.ndarray | None = None) -> tuple[Any, Any, str]:
         """Fit one vectorizer + (calibrated) logistic regression; returns them and the calibration used."""
         vectorizer = TfidfVectorizer(analyzer=ContextAnalyzer(tuple(self.ngram_range), self.target_features,
                                                                      tuple(self.char_ngram_range), self.lexicon,
@@ -342,7 +351,10 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         else:
             folds = StratifiedKFold(n_splits=self.calibration_folds, shuffle=True, random_state=self.random_state)
             classifier = CalibratedClassifierCV(base, method=method, cv=folds)
-        classifier.fit(features, labels)
+        if sample_weight is None:
+            classifier.fit(features, labels)
+        else:
+            classifier.fit(features, labels, sample_weight=sample_weight)
         return vectorizer, classifier, method
 
     # ------------------------------------------------------------------ persistence

@@ -17,6 +17,9 @@ words. :func:`role_features` reads the few tokens either side of each mention of
 ``R:claim`` / ``R:claim:rejected``
     the target is the subject of a claim or accusation, and whether the sentence dismisses it
     ("the baseless accusations against xxtarget", "the so called threat from xxtarget");
+``R:claimant`` / ``R:claimant:rejected``
+    the target makes the claim ("the accusations that xxtarget keeps making", "a myth invented by
+    xxtarget"), and whether the sentence dismisses it;
 ``R:agent:coop`` / ``R:patient:coop``
     the target gives help or support ("xxtarget s assistance", "xxtarget provided") or receives
     it ("solidarity with xxtarget", "support for xxtarget", "grateful to xxtarget").
@@ -38,7 +41,27 @@ ACTS = (
     "subver", "meddl", "sabotag", "disinformation", "propaganda", "shell", "strike", "missile", "war",
     "crime", "atrocit", "massacre", "genocid", "oppress", "persecut", "blackmail", "bully", "intimidat",
     "militari", "troops", "forces", "incursion", "seiz", "seizure", "punish", "isolat", "domination", "dominat",
+    "hegemon", "destabili", "exploit", "plunder", "loot", "orchestrat",
 )
+#: hostile acts whose "of" names the doer ("the aggression of xxtarget", "the expansion of xxtarget"),
+#: where the other acts' "of" names the undergoer ("the invasion of xxtarget")
+AGENT_OF = ("aggress", "interfer", "expansion", "provocat", "provok", "pressur", "hostil", "propaganda",
+            "disinformation", "meddl", "bully", "coerc", "troops", "forces", "crime", "atrocit", "blackmail",
+            "threat", "hegemon", "domination", "intimidat", "subver", "sabotag", "orchestrat")
+#: words that make their subject the undergoer of hostility ("xxtarget is the victim of ...")
+VICTIM = ("victim",)
+#: exact words for the prefixes that would otherwise catch unrelated words ("war" and "warn",
+#: "stand" and "standards", "invest" and "investigation", "aid" and "aide")
+EXACT = {
+    "war": frozenset({"war", "wars", "warfare", "warring", "warmonger", "warmongers", "warmongering"}),
+    "stand": frozenset({"stand", "stands", "stood"}),
+    "invest": frozenset({"invest", "invests", "invested", "investing", "investment", "investments"}),
+    "aid": frozenset({"aid", "aids", "aided", "aiding"}),
+    "lie": frozenset({"lie", "lies", "lied", "lying"}),
+}
+#: verbs that make a mention right before them the maker of a claim ("accusations that xxtarget keeps making")
+CLAIM_VERBS = ("make", "making", "made", "spread", "level", "repeat", "invent", "fabricat", "peddl", "push",
+               "circulat", "voic", "rais")
 #: words of the speaker's own judgement that take the target as their object
 ATTITUDES = ("condemn", "denounc", "deplor", "blame", "accus", "critici", "oppos", "warn", "censur", "reproach")
 #: words that make the target the subject of a claim or charge
@@ -68,7 +91,12 @@ _PASSIVE = frozenset({"was", "were", "is", "are", "been", "being", "be"})
 
 
 def _starts(token: str, prefixes: tuple[str, ...]) -> bool:
-    return len(token) >= 3 and token.startswith(prefixes)
+    if len(token) < 3 or not token.startswith(prefixes):
+        return False
+    exact = [words for prefix, words in EXACT.items() if prefix in prefixes and token.startswith(prefix)]
+    if exact and not any(token in words for words in exact):  # the prefix matched only as an exact-word stem
+        return any(token.startswith(p) for p in prefixes if p not in EXACT and token.startswith(p))
+    return True
 
 
 def _skip_determiners(tokens: Sequence[str], end: int) -> int:
@@ -86,14 +114,17 @@ SUBJECT_REACH = 6
 OBJECT_REACH = 6
 
 
-def _frames(sentence: Sequence[str], mentions: set[str], words: tuple[str, ...], direct: bool
-            ) -> list[tuple[int, int | None, int | None]]:
+def _frames(sentence: Sequence[str], mentions: set[str], words: tuple[str, ...], direct: bool,
+            stop: tuple[str, ...] = ()) -> list[tuple[int, int | None, int | None]]:
     """(position of a word of ``words``, its doer, its undergoer) for every such word in ``sentence``.
 
-    The doer is the mention after "by" a few tokens on, else the nearest mention before the
-    word that is not itself the undergoer of a preposition ("xxtarget s aggression", "xxtarget has
+    The doer is the mention after "by" a few tokens on, else the mention right after "of" when the
+    word is one of :data:`AGENT_OF` ("the aggression of xxtarget"), else the nearest mention before
+    the word that is not itself the undergoer of a preposition ("xxtarget s aggression", "xxtarget has
     invaded"). The undergoer is the first mention after the word that follows a preposition or,
     when ``direct``, stands right after it ("aggression against xxtarget", "invaded xxtarget").
+    The look ahead ends at a word of ``stop``: in "condemn the attack on xxtarget" the target is
+    the undergoer of the attack, not the object of the condemnation.
     """
     n = len(sentence)
     out = []
@@ -101,13 +132,21 @@ def _frames(sentence: Sequence[str], mentions: set[str], words: tuple[str, ...],
         if not _starts(token, words):
             continue
         doer = undergoer = None
+        agent_of = _starts(token, AGENT_OF)
         for k in range(j + 1, min(n, j + 1 + OBJECT_REACH)):
             t = sentence[k]
+            if stop and _starts(t, stop):
+                break
             if t in mentions:
                 before = _skip_determiners(sentence, k)
                 if before >= 0 and sentence[before] == "by":
-                    doer = k
-                    break
+                    if doer is None:
+                        doer = k  # "the war waged by xxother (against xxtarget)": look on for the undergoer
+                    continue
+                if (agent_of and doer is None and undergoer is None and j + 1 < k and sentence[j + 1] == "of"
+                        and all(w in DETERMINERS for w in sentence[j + 2:k])):
+                    doer = k  # "the aggression of xxtarget (against xxother)"
+                    continue
                 if undergoer is None and before >= 0 and (sentence[before] in _PREPOSITIONS
                                                           or (direct and before == j)):
                     undergoer = k
@@ -118,7 +157,8 @@ def _frames(sentence: Sequence[str], mentions: set[str], words: tuple[str, ...],
                 if not (before >= 0 and sentence[before] in _PREPOSITIONS):
                     if doer is not None and _PASSIVE & set(sentence[k + 1:j]):
                         undergoer = k  # "xxtarget was attacked by xxother"
-                    elif doer is None:
+                    elif doer is None and not (undergoer is not None and undergoer > j and sentence[j + 1] == "of"
+                                               and agent_of):
                         doer = k
                 break
         out.append((j, doer, undergoer))
@@ -139,7 +179,7 @@ def role_features(sentence: Sequence[str], target_token: str, other_token: str, 
     found: set[str] = set()
     dismissed = (any(_starts(t, DISMISSALS) for t in sentence)
                  or any(sentence[k] == "so" and sentence[k + 1] == "called" for k in range(n - 1)))
-    for _, doer, undergoer in _frames(sentence, mentions, ACTS, direct=True):
+    for _, doer, undergoer in _frames(sentence, mentions, ACTS, direct=True, stop=CLAIMS):
         if doer is not None and sentence[doer] == target_token:
             found.add("R:agent:hostile")
         elif undergoer is not None and sentence[undergoer] == target_token:
@@ -151,12 +191,29 @@ def role_features(sentence: Sequence[str], target_token: str, other_token: str, 
             found.add("R:agent:coop")
         elif undergoer is not None and sentence[undergoer] == target_token:
             found.add("R:patient:coop")
-    for *_, undergoer in _frames(sentence, mentions, ATTITUDES, direct=True):
+    # a dismissed accusation is a claim about the target, not the speaker's own charge against it
+    attitudes = tuple(w for w in ATTITUDES if not (dismissed and w == "accus"))
+    for *_, undergoer in _frames(sentence, mentions, attitudes, direct=True, stop=ACTS + CLAIMS):
         if undergoer is not None and sentence[undergoer] == target_token:
             found.add("R:object:attitude")
-    for *_, undergoer in _frames(sentence, mentions, CLAIMS, direct=False):
+    for j, doer, undergoer in _frames(sentence, mentions, CLAIMS, direct=False):
         if undergoer is not None and sentence[undergoer] == target_token:
             found.add("R:claim:rejected" if dismissed else "R:claim")
+        claimant = doer if doer is not None and doer > j else None  # "a myth invented by xxtarget"
+        for k in range(j + 1, min(n - 1, j + 3)):  # "the accusations that xxtarget keeps making"
+            if sentence[k] in mentions and sentence[k - 1] == "that" and any(
+                    _starts(t, CLAIM_VERBS) for t in sentence[k + 1:k + 4]):
+                claimant = k
+                break
+        if claimant is not None and sentence[claimant] == target_token:
+            found.add("R:claimant:rejected" if dismissed else "R:claimant")
+    for j, token in enumerate(sentence):  # "xxtarget is the victim of ...", "xxtarget has been a victim"
+        if _starts(token, VICTIM):
+            for k in range(j - 1, max(-1, j - 5), -1):
+                if sentence[k] in mentions:
+                    if sentence[k] == target_token:
+                        found.add("R:patient:hostile")
+                    break
     for k in range(n - 3):  # "the so called threat from xxtarget", "threat posed by xxtarget" is a doer
         if sentence[k] == "so" and sentence[k + 1] == "called" and target_token in sentence[k + 2:k + 6]:
             found.add("R:claim:rejected")

@@ -44,8 +44,30 @@ TRAINING_KEYS = (
     "engine", "transformer", "train", "model", "metrics", "seed", "cv_folds", "C", "window", "ngram_max", "min_df",
     "class_weight", "calibration", "calibration_folds", "target_features", "per_target", "lexicon", "negation",
     "char_ngram_min", "char_ngram_max", "char_scope", "block_weights", "social_tokens", "target_scope", "roles",
-    "targets",
+    "source_weights", "targets",
 )
+
+
+def source_weight(source: str, weights: dict[str, float]) -> float:
+    """The weight of a labelled item from ``source`` under ``stance.source_weights``.
+
+    A key names a source (``written``) or a source and the start of its details
+    (``written:roles``, ``ungdc``); the longest key that ``source`` equals or starts with
+    followed by ``:`` decides, and an item no key matches weighs 1.
+    """
+    best, weight = -1, 1.0
+    for key, value in weights.items():
+        if (source == key or source.startswith(key + ":")) and len(key) > best:
+            best, weight = len(key), float(value)
+    return weight
+
+
+def sample_weights(examples: Sequence[LabelledExample], weights: dict[str, float]) -> np.ndarray | None:
+    """One weight per example from ``stance.source_weights`` (None when every item weighs 1)."""
+    if not weights:
+        return None
+    out = np.asarray([source_weight(e.source, weights) for e in examples])
+    return None if np.all(out == 1.0) else out
 
 
 def build_model(settings: StanceConfig) -> StanceClassifier:
@@ -73,6 +95,15 @@ def build_model(settings: StanceConfig) -> StanceClassifier:
     )
 
 
+def fit_model(settings: StanceConfig, examples: Sequence[LabelledExample]) -> StanceClassifier:
+    """The classifier of ``settings`` fitted on ``examples``, weighted by ``stance.source_weights``.
+
+    The TF-IDF model alone (no fine-tuning): what ``train_stance`` fits for ``engine: sklearn``.
+    """
+    return build_model(settings).fit([(e.text, e.target) for e in examples], [e.label for e in examples],
+                                     sample_weight=sample_weights(examples, settings.source_weights))
+
+
 def check_engine(settings: StanceConfig) -> None:
     """Raise :class:`~pipeline.errors.ConfigError` now if ``stance.engine`` cannot be trained here."""
     if settings.engine == "transformer":
@@ -97,14 +128,15 @@ def _scores(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, float]:
 
 
 def cross_validate(model: StanceClassifier, examples: Sequence[LabelledExample], folds: int,
-                   seed: int) -> dict[str, Any]:
+                   seed: int, weights: np.ndarray | None = None) -> dict[str, Any]:
     """Out-of-fold scores of ``model`` on ``examples`` (pure: no I/O).
 
     Folds are stratified by target and label when every (target, label) group has at
     least ``folds`` examples, otherwise by label, and grouped by text: a paragraph labelled
     for several targets never sits on both sides of a split. ``folds`` is lowered to the size of the
     rarest label when needed (with a warning) and the cross-validation is skipped when
-    that leaves fewer than two folds.
+    that leaves fewer than two folds. ``weights`` (one per example) weigh the training folds;
+    the scores count every held-out item once.
     """
     from sklearn.base import clone
     from sklearn.metrics import precision_recall_fscore_support
@@ -132,7 +164,8 @@ def cross_validate(model: StanceClassifier, examples: Sequence[LabelledExample],
     splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
     predicted = np.empty(len(y), dtype=object)
     for train_index, test_index in splitter.split(np.zeros(len(y)), strata, groups=texts):
-        fold_model = clone(model).fit([pairs[i] for i in train_index], y[train_index])
+        fold_model = clone(model).fit([pairs[i] for i in train_index], y[train_index],
+                                      sample_weight=None if weights is None else weights[train_index])
         predicted[test_index] = fold_model.predict([pairs[i] for i in test_index])
 
     majority = label_sizes.most_common(1)[0][0]
@@ -165,8 +198,9 @@ def train(settings: StanceConfig, examples: Sequence[LabelledExample]) -> tuple[
                     "they are used but teach the model little", unmentioned, len(examples))
     check_engine(settings)  # fail before the cross-validation, not after it
     model = build_model(settings)
-    metrics = cross_validate(model, examples, settings.cv_folds, settings.seed)
-    model.fit([(e.text, e.target) for e in examples], [e.label for e in examples])
+    weights = sample_weights(examples, settings.source_weights)
+    metrics = cross_validate(model, examples, settings.cv_folds, settings.seed, weights)
+    model.fit([(e.text, e.target) for e in examples], [e.label for e in examples], sample_weight=weights)
     metrics["engine"] = settings.engine
     if settings.engine == "transformer":
         import time
