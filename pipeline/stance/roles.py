@@ -35,13 +35,13 @@ from collections.abc import Sequence
 
 #: prefixes of words naming a hostile act (something done to someone)
 ACTS = (
-    "aggress", "invasion", "invade", "invader", "occupi", "occupy", "occupation", "occupier", "annex", "attack",
+    "aggress", "invasion", "invad", "occupi", "occupy", "occupation", "occupier", "annex", "attack",
     "sanction", "embargo", "blockade", "bomb", "interfer", "interven", "coerc", "pressur", "threat", "siege",
     "kill", "destroy", "destruct", "violat", "impos", "encircl", "expansion", "provocat", "provok", "hostil",
     "subver", "meddl", "sabotag", "disinformation", "propaganda", "shell", "strike", "missile", "war",
     "crime", "atrocit", "massacre", "genocid", "oppress", "persecut", "blackmail", "bully", "intimidat",
     "militari", "troops", "forces", "incursion", "seiz", "seizure", "punish", "isolat", "domination", "dominat",
-    "hegemon", "destabili", "exploit", "plunder", "loot", "orchestrat",
+    "hegemon", "destabili", "exploit", "plunder", "loot", "orchestrat", "deport", "abduct", "tortur",
 )
 #: hostile acts whose "of" names the doer ("the aggression of xxtarget", "the expansion of xxtarget"),
 #: where the other acts' "of" names the undergoer ("the invasion of xxtarget")
@@ -85,7 +85,8 @@ RECEIVER_PREPS = frozenset({"with", "for", "to", "towards", "toward"})
 _PREPOSITIONS = PATIENT_PREPS | RECEIVER_PREPS
 #: words between a preposition (or an act) and the target that do not change its role
 DETERMINERS = frozenset({"the", "its", "their", "our", "a", "an", "brotherly", "friendly", "people", "of",
-                         "sovereign", "neighbouring", "neighboring", "fellow", "sisterly"})
+                         "sovereign", "neighbouring", "neighboring", "fellow", "sisterly", "eastern", "western",
+                         "southern", "northern", "entire", "whole", "independent", "democratic", "peaceful"})
 #: forms of "be" that make a subject the undergoer of a passive verb
 _PASSIVE = frozenset({"was", "were", "is", "are", "been", "being", "be"})
 
@@ -155,8 +156,8 @@ def _frames(sentence: Sequence[str], mentions: set[str], words: tuple[str, ...],
             if t in mentions:
                 before = _skip_determiners(sentence, k)
                 if not (before >= 0 and sentence[before] in _PREPOSITIONS):
-                    if doer is not None and _PASSIVE & set(sentence[k + 1:j]):
-                        undergoer = k  # "xxtarget was attacked by xxother"
+                    if _PASSIVE & set(sentence[k + 1:j]) and (doer is not None or token.endswith("ed")):
+                        undergoer = k  # "xxtarget was attacked (by xxother)", "xxtarget children are deported"
                     elif doer is None and not (undergoer is not None and undergoer > j and sentence[j + 1] == "of"
                                                and agent_of):
                         doer = k
