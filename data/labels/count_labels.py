@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(f"{path}: {len(examples)} labelled examples")
     print(format_counts(examples))
-    for kind in ("ungdc", "written", "seed"):
+    for kind in ("ungdc", "model", "written", "seed"):
         subset: list[LabelledExample] = [e for e in examples if e.source.split(":", 1)[0] == kind]
         if subset:
             print(f"\n{kind} only:")

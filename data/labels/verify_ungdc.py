@@ -1,6 +1,7 @@
 """Check the committed UN General Debate labels against the corpus they come from.
 
-Every item of ``data/labels/train/ungdc*.jsonl`` and ``data/labels/dev/ungdc_dev.jsonl`` names its paragraph
+Every item of ``data/labels/train/ungdc*.jsonl``, ``data/labels/train/model*.jsonl`` (labelled by a teacher
+model, see ``distill.py``) and ``data/labels/dev/ungdc_dev.jsonl`` names its paragraph
 (``session``, ``country``, ``para``) and the way the speech was split (``paragraphs``): ``lines`` (sessions
 stored one paragraph a line: split on line breaks, white space collapsed, empty lines dropped) or
 ``chunker`` (hard-wrapped sessions: the non-heading paragraphs of ``segment_document`` with the default
@@ -23,8 +24,9 @@ import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-#: every real UN file of the training folder, and the development set
-FILES = (*sorted(str(p.relative_to(REPO_ROOT)) for p in (REPO_ROOT / "data" / "labels" / "train").glob("ungdc*.jsonl")),
+#: every real UN file of the training folder (labelled by people or by a teacher model), and the development set
+FILES = (*sorted(str(p.relative_to(REPO_ROOT)) for pattern in ("ungdc*.jsonl", "model*.jsonl")
+                 for p in (REPO_ROOT / "data" / "labels" / "train").glob(pattern)),
          "data/labels/dev/ungdc_dev.jsonl")
 DEFAULT_CORPUS = REPO_ROOT.parent / "shared" / "data" / "corpora" / "un-general-debates" / \
     "un-general-debates-1946-2024.csv.gz"
