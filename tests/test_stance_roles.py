@@ -24,9 +24,9 @@ NAMES = [t.name for t in DEFAULT_TARGETS]
 EVALUATION_SESSIONS = {76, 77, 78}
 
 
-def roles(sentence: str) -> list[str]:
+def roles(sentence: str | tuple[str, ...]) -> list[str]:
     out: list[str] = []
-    role_features(sentence.split(), "xxtarget", "xxother", out)
+    role_features(sentence.split() if isinstance(sentence, str) else sentence, "xxtarget", "xxother", out)
     return out
 
 
@@ -56,12 +56,17 @@ def roles(sentence: str) -> list[str]:
     ("the war waged by xxother against xxtarget", {"R:patient:hostile", "R:patient:hostile:other"}),
     ("by invading eastern xxtarget they broke the agreements", {"R:patient:hostile"}),
     ("xxtarget children are deported to camps", {"R:patient:hostile"}),
+    ("xxtarget has never threatened xxother", set()),
+    ("the so called threat of xxtarget enlargement as a pretext for invading a neighbour", {"R:claim:rejected"}),
+    ("we reject the fable that xxtarget meddled in the elections", {"R:claim:rejected"}),
+    ("xxtarget was hit with a trade boycott by xxother", {"R:patient:hostile", "R:patient:hostile:other"}),
     ("the double standards of xxtarget", set()),
     ("an investigation into xxtarget s conduct", set()),
     ("the talks were held in the capital of xxtarget last year", set()),
 ])
 def test_role_features_name_the_targets_role(sentence, expected):
     assert set(roles(sentence)) == expected
+    assert set(roles(tuple(sentence.split()))) == expected  # the analyzer passes sentences as tuples
 
 
 def test_role_features_without_a_mention_are_empty():
@@ -220,6 +225,20 @@ def test_development_set_never_shares_a_speech_with_training():
     assert not {r["text"] for r in dev} & {r["text"] for r in train}
     assert {r["session"] for r in dev} <= {69, 75, 79}
     assert not {r["session"] for r in train} & {69, 75}  # the 2014 and 2020 development slices stay unseen
+
+
+def test_contrast_sets_are_well_formed_and_apart():
+    """benchmarks/data/contrast_*.jsonl: written contrast items for benchmarks/stance_contrast.py."""
+    matchers = compile_targets(DEFAULT_TARGETS)
+    halves = {name: _records(ROOT / "benchmarks" / "data" / f"contrast_{name}.jsonl") for name in ("dev", "heldout")}
+    for rows in halves.values():
+        assert len(rows) >= 80
+        assert len({r["id"] for r in rows}) == len(rows)
+        for row in rows:
+            assert row["label"] in ("favor", "against", "neutral") and row["target"] in NAMES
+            assert matchers[row["target"]].mentions(row["text"]), row["id"]
+        assert {r["label"] for r in rows} == {"favor", "against", "neutral"}
+    assert not {r["text"] for r in halves["dev"]} & {r["text"] for r in halves["heldout"]}
 
 
 def test_every_labelled_item_mentions_its_target_with_the_default_aliases():

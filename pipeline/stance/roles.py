@@ -42,6 +42,7 @@ ACTS = (
     "crime", "atrocit", "massacre", "genocid", "oppress", "persecut", "blackmail", "bully", "intimidat",
     "militari", "troops", "forces", "incursion", "seiz", "seizure", "punish", "isolat", "domination", "dominat",
     "hegemon", "destabili", "exploit", "plunder", "loot", "orchestrat", "deport", "abduct", "tortur",
+    "boycott", "tariff",
 )
 #: hostile acts whose "of" names the doer ("the aggression of xxtarget", "the expansion of xxtarget"),
 #: where the other acts' "of" names the undergoer ("the invasion of xxtarget")
@@ -60,13 +61,13 @@ EXACT = {
     "lie": frozenset({"lie", "lies", "lied", "lying"}),
 }
 #: verbs that make a mention right before them the maker of a claim ("accusations that xxtarget keeps making")
-CLAIM_VERBS = ("make", "making", "made", "spread", "level", "repeat", "invent", "fabricat", "peddl", "push",
-               "circulat", "voic", "rais")
+CLAIM_VERBS = ("make", "making", "made", "level", "repeat", "invent", "fabricat", "peddl", "circulat")
 #: words of the speaker's own judgement that take the target as their object
 ATTITUDES = ("condemn", "denounc", "deplor", "blame", "accus", "critici", "oppos", "warn", "censur", "reproach")
 #: words that make the target the subject of a claim or charge
 CLAIMS = ("accusation", "accuse", "allegation", "alleg", "claim", "myth", "narrativ", "charge", "rhetoric",
-          "slander", "smear", "demoni", "scapegoat", "label", "portray", "fabricat", "rumour", "rumor")
+          "slander", "smear", "demoni", "scapegoat", "label", "portray", "fabricat", "rumour", "rumor", "fable",
+          "story", "stories", "fiction", "hoax", "canard", "conspirac", "falsehood", "lie")
 #: words that dismiss a claim
 DISMISSALS = ("reject", "baseless", "unfounded", "groundless", "false", "falsehood", "myth", "pretext",
               "absurd", "fabricat", "lie", "lies", "untrue", "refute", "deny", "denies", "fake", "invent")
@@ -87,6 +88,8 @@ _PREPOSITIONS = PATIENT_PREPS | RECEIVER_PREPS
 DETERMINERS = frozenset({"the", "its", "their", "our", "a", "an", "brotherly", "friendly", "people", "of",
                          "sovereign", "neighbouring", "neighboring", "fellow", "sisterly", "eastern", "western",
                          "southern", "northern", "entire", "whole", "independent", "democratic", "peaceful"})
+#: words that, just before an act, deny it ("xxtarget has never threatened anyone")
+NEGATIONS = frozenset({"never", "not", "no", "nor", "t"})
 #: forms of "be" that make a subject the undergoer of a passive verb
 _PASSIVE = frozenset({"was", "were", "is", "are", "been", "being", "be"})
 
@@ -132,6 +135,8 @@ def _frames(sentence: Sequence[str], mentions: set[str], words: tuple[str, ...],
     for j, token in enumerate(sentence):
         if not _starts(token, words):
             continue
+        if NEGATIONS & set(sentence[max(0, j - 2):j]) or tuple(sentence[max(0, j - 2):j]) == ("so", "called"):
+            continue  # a denied act ("never threatened") or a claimed one ("the so called threat of xxtarget")
         doer = undergoer = None
         agent_of = _starts(token, AGENT_OF)
         for k in range(j + 1, min(n, j + 1 + OBJECT_REACH)):
@@ -153,6 +158,8 @@ def _frames(sentence: Sequence[str], mentions: set[str], words: tuple[str, ...],
                     undergoer = k
         for k in range(j - 1, max(-1, j - 1 - SUBJECT_REACH), -1):
             t = sentence[k]
+            if t.startswith("pretext") or (stop and _starts(t, stop)):
+                break  # "xxtarget s threat as a pretext for invading": not the doer of the invasion
             if t in mentions:
                 before = _skip_determiners(sentence, k)
                 if not (before >= 0 and sentence[before] in _PREPOSITIONS):
@@ -201,13 +208,17 @@ def role_features(sentence: Sequence[str], target_token: str, other_token: str, 
         if undergoer is not None and sentence[undergoer] == target_token:
             found.add("R:claim:rejected" if dismissed else "R:claim")
         claimant = doer if doer is not None and doer > j else None  # "a myth invented by xxtarget"
-        for k in range(j + 1, min(n - 1, j + 3)):  # "the accusations that xxtarget keeps making"
-            if sentence[k] in mentions and sentence[k - 1] == "that" and any(
-                    _starts(t, CLAIM_VERBS) for t in sentence[k + 1:k + 4]):
-                claimant = k
+        for k in range(j + 1, min(n - 1, j + 1 + OBJECT_REACH)):  # "the accusations that xxtarget keeps making"
+            if sentence[k] in mentions and sentence[k - 1] == "that":
+                if any(_starts(t, CLAIM_VERBS) for t in sentence[k + 1:k + 4]):
+                    claimant = k
+                elif sentence[k] == target_token:  # "the story that xxtarget deported children": the accused
+                    found.add("R:claim:rejected" if dismissed else "R:claim")
                 break
         if claimant is not None and sentence[claimant] == target_token:
             found.add("R:claimant:rejected" if dismissed else "R:claimant")
+    if "R:claim:rejected" in found:  # "we reject the fable that xxtarget meddled": the act is the rejected claim
+        found.discard("R:agent:hostile")
     for j, token in enumerate(sentence):  # "xxtarget is the victim of ...", "xxtarget has been a victim"
         if _starts(token, VICTIM):
             for k in range(j - 1, max(-1, j - 5), -1):
