@@ -351,10 +351,7 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         else:
             folds = StratifiedKFold(n_splits=self.calibration_folds, shuffle=True, random_state=self.random_state)
             classifier = CalibratedClassifierCV(base, method=method, cv=folds)
-        if sample_weight is None:
-            classifier.fit(features, labels)
-        else:
-            classifier.fit(features, labels, sample_weight=sample_weight)
+        classifier.fit(features, labels, sample_weight=sample_weight)
         return vectorizer, classifier, method
 
     # ------------------------------------------------------------------ persistence

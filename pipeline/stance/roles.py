@@ -97,10 +97,8 @@ _PASSIVE = frozenset({"was", "were", "is", "are", "been", "being", "be"})
 def _starts(token: str, prefixes: tuple[str, ...]) -> bool:
     if len(token) < 3 or not token.startswith(prefixes):
         return False
-    exact = [words for prefix, words in EXACT.items() if prefix in prefixes and token.startswith(prefix)]
-    if exact and not any(token in words for words in exact):  # the prefix matched only as an exact-word stem
-        return any(token.startswith(p) for p in prefixes if p not in EXACT and token.startswith(p))
-    return True
+    # a prefix of EXACT matches only its listed words ("war", not "warn")
+    return any(p not in EXACT or token in EXACT[p] for p in prefixes if token.startswith(p))
 
 
 def _skip_determiners(tokens: Sequence[str], end: int) -> int:
