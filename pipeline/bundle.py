@@ -138,7 +138,12 @@ class Bundle:
 
     @property
     def topic_labels(self) -> list[str]:
-        """A label for each topic: its three most probable words, as in the topics table.
+        """A label for each topic, as in the topics table and the report.
+
+        The first ``topics.label_words`` words by ``topics.label_ranking`` (FREX, relevance or
+        probability; see :meth:`~pipeline.topics.TopicModel.ranked_words`) with the settings the
+        model was built with (saved in its ``meta.json``); a model saved without them is labelled
+        by its three most probable words.
 
         Raises
         ------
@@ -147,7 +152,11 @@ class Bundle:
         """
         if self._topic_labels is None:
             model = self.topic_model
-            self._topic_labels = [", ".join(w for w, _ in model.top_words(k, 3)) for k in range(model.num_topics)]
+            saved = ((self.meta.get(TOPICS_DIR) or {}).get("config") or {}).get("topics") or {}
+            self._topic_labels = model.labels(
+                n=int(saved.get("label_words", 3)), ranking=str(saved.get("label_ranking", "probability")),
+                frex_weight=float(saved.get("frex_weight", 0.5)),
+                relevance_lambda=float(saved.get("relevance_lambda", 0.6)))
         return list(self._topic_labels)
 
     # ------------------------------------------------------------------ analysis

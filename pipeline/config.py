@@ -138,6 +138,19 @@ DISCOURSE_STOPWORDS = (
     "need", "new", "people", "said", "time", "today", "way", "wish", "world", "year", "years",
 )
 
+#: the default ``topics.procedural_patterns``: the courtesies of diplomatic speeches and statements
+PROCEDURAL_PATTERNS = (
+    r"\bcongratulat",
+    r"\b(have|has) the (honou?r|privilege|pleasure) (to|of)\b",
+    r"\b(your|his|her) (election|assumption of|presidency of)\b",
+    r"\b(thank|thanks|gratitude|appreciation|tribute|commend)\b.{0,120}\b(President|Secretary[- ]General|"
+    r"predecessor|outgoing|Chair)",
+    r"\b(President|Secretary[- ]General|predecessor)\b.{0,120}\b(thank|gratitude|appreciation|tribute|commend)",
+    r"\bassure you\b.{0,60}\b(support|cooperation)\b",
+    r"\b(skil+ful|able|wise|outstanding|exemplary) (leadership|stewardship|guidance)\b",
+    r"\bpresiding over\b",
+)
+
 
 class TopicsConfig(_Section):
     """Settings of the ``topics`` stage (LDA topic model)."""
@@ -174,6 +187,17 @@ class TopicsConfig(_Section):
     phrase_min_count: int = Field(5, ge=1)
     phrase_threshold: float = Field(0.6, gt=0.0, le=1.0)
     fit_sample: int | None = Field(None, ge=10)
+    label_ranking: Literal["probability", "frex", "relevance"] = "frex"
+    label_words: int = Field(3, ge=1, le=20)
+    frex_weight: float = Field(0.5, gt=0.0, lt=1.0)
+    relevance_lambda: float = Field(0.6, ge=0.0, le=1.0)
+    exclude_procedural: bool = False
+    procedural_patterns: list[str] = Field(default_factory=lambda: list(PROCEDURAL_PATTERNS))
+    procedural_share: float = Field(0.5, gt=0.0, le=1.0)
+    corpus_stopwords: bool = False
+    corpus_stopwords_min_df: float = Field(0.02, gt=0.0, le=1.0)
+    corpus_stopwords_min_entropy: float = Field(0.8, gt=0.0, le=1.0)
+    corpus_stopwords_max: int = Field(30, ge=1, le=1000)
 
     @field_validator("alpha", "eta")
     @classmethod
@@ -181,6 +205,13 @@ class TopicsConfig(_Section):
         if isinstance(value, float) and not value > 0:
             raise ValueError("a numeric prior must be > 0")
         return value
+
+    @field_validator("procedural_patterns")
+    @classmethod
+    def _procedural_patterns_valid(cls, patterns: list[str]) -> list[str]:
+        if any(not p.strip() for p in patterns):
+            raise ValueError("patterns must not be blank")
+        return _check_patterns(patterns)
 
     @field_validator("max_token_chars")
     @classmethod
@@ -382,11 +413,15 @@ class ReportConfig(_Section):
 
     ``time_columns`` and ``group_columns`` name paragraph-table metadata columns the report breaks
     topics and stance down by when they are present (absent ones are noted, not errors);
-    ``plots`` is the directory of the CSV files declared as DVC plots.
+    ``plots`` is the directory of the CSV files declared as DVC plots. ``browser`` is the topic
+    browser page (pyLDAvis's intertopic distance map and relevance slider, offline), showing
+    ``browser_terms`` terms per bar chart (LDAvis shows at most 30).
     """
 
     output: Path = Path("reports/report.html")
     metrics: Path = Path("metrics/report.json")
+    browser: Path = Path("reports/topics.html")
+    browser_terms: int = Field(30, ge=5, le=30)
     examples_per_topic: int = Field(2, ge=0, le=20)
     evidence_per_cell: int = Field(3, ge=0, le=50)
     time_columns: list[str] = Field(default_factory=lambda: ["year", "date"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -31,3 +32,30 @@ def run_cli(*args: str, cwd: Path | None = None):
     return subprocess.run(
         [sys.executable, "-m", "pipeline", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
     )
+
+
+def _browser_paths() -> tuple[str, str]:
+    browser = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
+    driver = shutil.which("chromedriver")
+    if browser is None or driver is None:
+        pytest.skip("headless Chromium not found (install: apt-get install chromium chromium-driver, or `make test` "
+                    "as root)")
+    return browser, driver
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (selenium) with the console log captured; skips the test when it is not installed."""
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[dev]')")
+    binary, driver_path = _browser_paths()
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-dev-shm-usage", "--window-size=1400,1000"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # an explicit driver path: selenium never tries to download one
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=driver_path))
+    driver.set_page_load_timeout(15)
+    yield driver
+    driver.quit()

@@ -138,7 +138,7 @@ def test_load_gives_a_bundle_of_both_models(bundle, models):
     assert set(bundle.meta) == {"topics", "stance"}
     assert bundle.topic_model.num_topics == 4
     assert bundle.stance_model.classes_.tolist() == list(LABELS)
-    assert bundle.topic_labels == [", ".join(w for w, _ in bundle.topic_model.top_words(k, 3)) for k in range(4)]
+    assert bundle.topic_labels == [", ".join(words) for words in bundle.topic_model.ranked_words(3, "frex")]
     assert repr(bundle) == f"Bundle({str(models)!r}, models=['topics', 'stance'], targets={TARGET_NAMES})"
 
 

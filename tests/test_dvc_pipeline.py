@@ -61,7 +61,7 @@ def repo(tmp_path_factory) -> Path:
 def test_repro_builds_every_output(repo):
     for path in ["data/paragraphs.parquet", "data/manifest.json", "models/topics/meta.json", "data/doc_topics.parquet",
                  "models/stance/meta.json", "data/stance.parquet", "metrics/topics.json", "metrics/stance.json",
-                 "reports/report.html"]:
+                 "reports/report.html", "reports/topics.html"]:
         assert (repo / path).is_file(), path
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import subprocess
@@ -17,6 +18,7 @@ from pipeline.artifacts import save_artifact
 from pipeline.config import Config, load_config
 from pipeline.errors import InputError
 from pipeline.report import main, truncate, year_column
+from pipeline.topics import TopicModel
 
 REPO = Path(__file__).resolve().parents[1]
 IMG = re.compile(r'<img alt="[^"]+" src="data:image/png;base64,[A-Za-z0-9+/=]+">')
@@ -44,7 +46,8 @@ def write_inputs(tmp: Path, *, manifest: dict | None = None, metadata: dict | No
     paragraphs.to_parquet(tmp / "paragraphs.parquet")
     theta = np.array([[0.9, 0.05, 0.05], [0.2, 0.7, 0.1], [0.1, 0.8, 0.1],
                       [0.1, 0.1, 0.8], [0.95, 0.03, 0.02], [0.2, 0.75, 0.05]])
-    doc_topics = paragraphs[["doc_id", "para_id"]].assign(dominant_topic=theta.argmax(1), dominant_prob=theta.max(1))
+    doc_topics = paragraphs[["doc_id", "para_id"]].assign(dominant_topic=theta.argmax(1), dominant_prob=theta.max(1),
+                                                          n_words=[4, 90, 3, 3, 3, 0])  # c:0 without a vocabulary word
     for k in range(3):
         doc_topics[f"topic_{k}"] = theta[:, k]
     doc_topics.to_parquet(tmp / "doc_topics.parquet")
@@ -83,17 +86,27 @@ def write_inputs(tmp: Path, *, manifest: dict | None = None, metadata: dict | No
         "stance": {"output": str(tmp / "stance.parquet"), "metrics": str(tmp / "stance.json"),
                    "model": str(tmp / "models" / "stance")},
         "report": {"output": str(tmp / "reports" / "report.html"), "metrics": str(tmp / "metrics" / "report.json"),
-                   "plots": str(tmp / "plots"), "examples_per_topic": 2},
+                   "plots": str(tmp / "plots"), "browser": str(tmp / "reports" / "topics.html"),
+                   "examples_per_topic": 2},
     }
     path = tmp / "config.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path
 
 
+@functools.cache
+def tiny_topic_model() -> TopicModel:
+    """A real K=3 tomotopy model of a few sentences on the fixtures' themes (fitted once per session)."""
+    texts = ["Trade and tariffs dominate the market.", "Tariffs on trade hurt the market.",
+             "Troops moved to the border.", "Navy drills and troops near the border.",
+             "Carbon emissions and climate energy policy.", "Climate change needs carbon free energy."] * 3
+    return TopicModel(3, no_below=1, no_above=1.0, tomotopy_iterations=50).fit(texts)
+
+
 def write_models(models: Path) -> None:
-    """Stand-ins for the topic and stance model directories: a weights file and ``meta.json`` each."""
-    save_artifact(models / "topics", "topics", 1, lambda d: (d / "components.npy").write_bytes(b"topics"),
-                  config={"topics": {"num_topics": 3, "engine": "tomotopy"}})
+    """The topic model directory (a tiny real model: the topic browser reads it) and a stand-in for the
+    stance model directory (a weights file and ``meta.json``)."""
+    tiny_topic_model().save(models / "topics", config={"topics": {"num_topics": 3, "engine": "tomotopy"}})
     save_artifact(models / "stance", "stance", 2, lambda d: (d / "model.skops").write_bytes(b"stance"),
                   config={"stance": {}}, extra={"engine": "sklearn", "targets": ["China", "NATO", "Russia"]})
 

@@ -1,16 +1,13 @@
 """The report in a real browser: headless Chromium loads it with no console error and shows every section.
 
 Needs Chromium and its driver (Debian: ``apt-get install chromium chromium-driver``; ``make test``
-installs them when it can) and selenium (the ``dev`` extra). Without them the test is skipped and
-says why.
+installs them when it can) and selenium (the ``dev`` extra); the ``browser`` fixture (tests/conftest.py)
+skips the test and says why when they are missing.
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
-
-import pytest
 
 from pipeline.config import load_config
 from pipeline.report import main
@@ -18,32 +15,6 @@ from tests.test_report import write_inputs
 
 SECTIONS = ("corpus", "topics", "topics-metadata", "stance", "stance-documents", "stance-metadata", "topic-target",
             "evidence")
-
-
-def _browser_paths() -> tuple[str, str]:
-    browser = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
-    driver = shutil.which("chromedriver")
-    if browser is None or driver is None:
-        pytest.skip("headless Chromium not found (install: apt-get install chromium chromium-driver, or `make test` "
-                    "as root)")
-    return browser, driver
-
-
-@pytest.fixture(scope="module")
-def browser():
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[dev]')")
-    binary, driver_path = _browser_paths()
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-dev-shm-usage", "--window-size=1400,1000"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    # an explicit driver path: selenium never tries to download one
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=driver_path))
-    driver.set_page_load_timeout(15)
-    yield driver
-    driver.quit()
 
 
 def test_report_loads_without_console_errors_and_shows_its_sections(browser, tmp_path: Path) -> None:

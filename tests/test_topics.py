@@ -105,7 +105,8 @@ def test_stage_writes_outputs_and_metrics(fitted: tuple[Config, pd.DataFrame]) -
     assert list(table["topic"]) == [0, 1, 2]
     assert {"topic", "top_words", "weights", "label", "prevalence"} <= set(table.columns)
     assert all(len(words) == 10 for words in table["top_words"])
-    assert all(label == ", ".join(words[:3]) for label, words in zip(table.label, table.top_words, strict=True))
+    assert {"frex_words", "relevance_words"} <= set(table.columns)
+    assert all(label == ", ".join(words[:3]) for label, words in zip(table.label, table.frex_words, strict=True))
     assert table["prevalence"].sum() == pytest.approx(1.0, abs=1e-5)
 
     metrics = json.loads(config.topics.metrics.read_text())

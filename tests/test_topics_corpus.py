@@ -122,6 +122,17 @@ BAD_TOPICS_VALUES: dict[str, tuple[str, str]] = {
     "phrase_min_count": ("0", "greater than or equal to 1"),
     "phrase_threshold": ("2", "less than or equal to 1"),
     "fit_sample": ("5", "greater than or equal to 10"),
+    "label_ranking": ("tfidf", "frex"),
+    "label_words": ("0", "greater than or equal to 1"),
+    "frex_weight": ("1.0", "less than 1"),
+    "relevance_lambda": ("-0.1", "greater than or equal to 0"),
+    "exclude_procedural": ("sometimes", "valid boolean"),
+    "procedural_patterns": ("['(']", "invalid regular expression"),
+    "procedural_share": ("0", "greater than 0"),
+    "corpus_stopwords": ("often", "valid boolean"),
+    "corpus_stopwords_min_df": ("0", "greater than 0"),
+    "corpus_stopwords_min_entropy": ("2", "less than or equal to 1"),
+    "corpus_stopwords_max": ("0", "greater than or equal to 1"),
 }
 
 

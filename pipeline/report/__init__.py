@@ -10,7 +10,9 @@ present, the topic and stance metrics. Outputs:
   code, the config hash and the model hashes, none of which changes from run to run or commit
   to commit without a change of code, config or models;
 - ``report.metrics``: JSON headline numbers (a DVC metric), and the footer's block as ``provenance``;
-- ``report.plots``: CSV tables behind the main figures (DVC plots).
+- ``report.plots``: CSV tables behind the main figures (DVC plots);
+- ``report.browser``: the topic browser (:mod:`~pipeline.report.browser`), pyLDAvis's intertopic
+  distance map and relevance slider as one offline page (scripts inline), linked from the Topics section.
 
 Stance is summarised over *mentions*: stance rows whose label is favor, against or neutral
 (``none`` means the paragraph does not mention the target). ``net_against`` is
@@ -27,14 +29,18 @@ and models); :func:`build_report` renders the page, :func:`main` reads and write
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pandas as pd
 
 from ..config import Config, ReportConfig
 from ..io import write_json, write_text
+from ..topics.model import load_topics
+from .browser import build_browser
 from .data import (
     EVIDENCE_ORDER,
     EXAMPLE_CHARS,
@@ -81,7 +87,7 @@ from .sections import (
 
 __all__ = [
     "CHART_MAX_TOPICS", "DUPLICATES_SHOWN", "EVIDENCE_ORDER", "EXAMPLE_CHARS", "HEADLINE_COUNTS", "KEYS",
-    "LIST_LIMIT", "MENTION_LABELS", "NET_NOTE", "STANCE_LABELS", "Report", "ReportInputs", "build_report",
+    "LIST_LIMIT", "MENTION_LABELS", "NET_NOTE", "STANCE_LABELS", "Report", "ReportInputs", "browser_link", "build_report",
     "corpus_counts", "dominant_topics", "duplicate_pairs", "evidence_rows", "keyed", "largest_groups", "load_inputs",
     "main", "mentions", "skipped_documents", "stance_by_target", "stance_counts", "summarise", "topic_examples",
     "topic_mentions", "topic_shares_by", "truncate", "year_column",
@@ -146,7 +152,9 @@ def build_report(inputs: ReportInputs, settings: ReportConfig | None = None) -> 
              f"{len(table)} topics &middot; {len(targets)} stance targets</p>",
              "<nav><ol>" + "".join(f'<li><a href="#{i}">{esc(t)}</a></li>' for i, t in sections) + "</ol></nav>"]
     parts += corpus_section(inputs, corpus, paragraphs)
-    parts += topics_section(inputs, table, texts, settings.examples_per_topic)
+    topic_parts = topics_section(inputs, table, texts, settings.examples_per_topic)
+    topic_parts.insert(1, browser_link(settings))
+    parts += topic_parts
     parts += topics_by_metadata(inputs.doc_topics, meta, table, year, groups, settings)
     parts += stance_section(inputs, by_target, counts)
     parts += stance_breakdowns(inputs.stance, meta, targets, year, groups, settings)
@@ -164,13 +172,26 @@ def build_report(inputs: ReportInputs, settings: ReportConfig | None = None) -> 
     return Report("\n".join(parts), metrics, plot_tables(table, rows, by_target, years))
 
 
+def browser_link(settings: ReportConfig) -> str:
+    """The Topics section's line linking to the topic browser (``report.browser``, relative to the report)."""
+    href = Path(os.path.relpath(Path(settings.browser).absolute(), Path(settings.output).absolute().parent)).as_posix()
+    return (f'<p class="meta">Explore the topics in the <a href="{esc(quote(href))}">topic browser</a>: '
+            "the intertopic distance map and the relevance slider of LDAvis (its topic N is topic N-1 here).</p>")
+
+
 def main(config: Config) -> None:
-    """Run the stage: pipeline outputs -> ``report.output``, ``report.metrics`` and ``report.plots``."""
+    """Run the stage: pipeline outputs and the topic model -> ``report.output``, ``report.metrics``,
+    ``report.plots`` and ``report.browser``."""
     inputs = load_inputs(config)
     report = build_report(inputs, config.report)
+    browser = build_browser(load_topics(config.topics.model), inputs.doc_topics, config.topics.relevance_lambda,
+                            config.report.browser_terms, inputs.sources.get("topic output", "topic output"),
+                            inputs.topic_table.sort_values("topic", kind="stable")["label"].astype(str).tolist())
     plots = Path(config.report.plots)
     write_plots(plots, report.plots)
+    write_text(config.report.browser, browser)
     write_text(config.report.output, report.html)
     write_json(config.report.metrics, report.metrics)
-    log.info("report: %s (%d documents, %d paragraphs, %d topics); plot data in %s/", config.report.output,
-             report.metrics["documents"], report.metrics["paragraphs"], report.metrics["num_topics"], plots)
+    log.info("report: %s (%d documents, %d paragraphs, %d topics); plot data in %s/; topic browser: %s",
+             config.report.output, report.metrics["documents"], report.metrics["paragraphs"],
+             report.metrics["num_topics"], plots, config.report.browser)

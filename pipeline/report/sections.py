@@ -63,6 +63,11 @@ def corpus_section(inputs: ReportInputs, corpus: dict[str, int], paragraphs: pd.
     return parts
 
 
+#: how the report names each ``topics.label_ranking``
+LABEL_RANKING_NAMES = {"probability": "probability", "frex": "FREX (frequent and exclusive words, as STM's labelTopics)",
+                       "relevance": "LDAvis relevance"}
+
+
 def topics_section(inputs: ReportInputs, table: pd.DataFrame, texts: pd.DataFrame, examples: int) -> list[str]:
     parts = [f'<h2 id="topics">Topics ({len(table)})</h2>']
     quality = {k: inputs.topic_metrics.get(k) for k in ("c_npmi", "c_v", "u_mass", "topic_diversity", "perplexity")
@@ -73,13 +78,20 @@ def topics_section(inputs: ReportInputs, table: pd.DataFrame, texts: pd.DataFram
     top = table.sort_values(["prevalence", "topic"], ascending=[False, True], kind="stable").head(CHART_MAX_TOPICS)
     parts.append(img(figures.prevalence_chart(top), "Topic prevalence: mean share of paragraphs per topic"))
     has_dominant = "dominant_paragraphs" in table.columns
+    has_frex = "frex_words" in table.columns
     parts.append(html_table(
-        ["topic", "label", "prevalence %", *(["dominant in ¶"] if has_dominant else []), "top words"],
+        ["topic", "label", "prevalence %", *(["dominant in ¶"] if has_dominant else []), "most probable words",
+         *(["FREX words (frequent and exclusive)"] if has_frex else [])],
         [[int(r.topic), esc(r.label), round(100 * float(r.prevalence), 2),
-          *([int(r.dominant_paragraphs)] if has_dominant else []), esc(" ".join(map(str, r.top_words)))]
+          *([int(r.dominant_paragraphs)] if has_dominant else []), esc(" ".join(map(str, r.top_words))),
+          *([esc(" ".join(map(str, r.frex_words)))] if has_frex else [])]
          for r in table.itertuples(index=False)],
         numeric={0, 2, 3} if has_dominant else {0, 2},
     ))
+    ranking = inputs.topic_metrics.get("label_ranking")
+    if ranking:
+        parts.append(f'<p class="meta">Labels: the first words by {esc(LABEL_RANKING_NAMES.get(ranking, ranking))} '
+                     "(topics.label_ranking).</p>")
     if examples > 0:
         parts.append("<h3>Representative paragraphs</h3>")
         parts.append(f'<p class="meta">The {examples} paragraphs with the highest share of each topic '

@@ -191,15 +191,24 @@ class BowCorpus:
         return self._length
 
 
+def procedural_flags(batch: Any, procedural: Callable[[str], bool] | None) -> np.ndarray:
+    """True for rows whose ``text`` is procedural by ``procedural`` (None: all False)."""
+    if procedural is None:
+        return np.zeros(len(batch), dtype=bool)
+    return np.fromiter((procedural(t) for t in batch["text"].tolist()), dtype=bool, count=len(batch))
+
+
 def tokenize_batch(tokenize: Callable[[str], list[str]], transform_tokens: Callable[[list[str]], list[str]] | None,
-                   batch: Any) -> tuple[list[list[str]], np.ndarray]:
-    """Token lists and duplicate flags of a batch of paragraphs (``text``, maybe ``duplicate_of``); for workers too."""
+                   batch: Any, procedural: Callable[[str], bool] | None = None,
+                   ) -> tuple[list[list[str]], np.ndarray, np.ndarray]:
+    """Token lists, duplicate flags and procedural flags of a batch of paragraphs (``text``, maybe
+    ``duplicate_of``); for workers too. ``procedural`` decides the last (None: none is)."""
     texts = batch["text"].tolist()
     if transform_tokens is None:
         tokens = [tokenize(text) for text in texts]
     else:
         tokens = [transform_tokens(tokenize(text)) for text in texts]
-    return tokens, duplicate_flags(batch)
+    return tokens, duplicate_flags(batch), procedural_flags(batch, procedural)
 
 
 def corpus_columns(source: ParagraphSource) -> list[str]:
@@ -210,8 +219,8 @@ def corpus_columns(source: ParagraphSource) -> list[str]:
 def build_corpus(source: ParagraphSource, tokenize: Callable[[str], list[str]], include_duplicates: bool,
                  directory: Path | str | None, progress: Callable[..., Iterator[Any]] | None = None,
                  transform_tokens: Callable[[list[str]], list[str]] | None = None,
-                 n_jobs: int = 1, tokenised: Iterable[tuple[list[list[str]], np.ndarray]] | None = None,
-                 ) -> tuple[TokenCorpus, int]:
+                 n_jobs: int = 1, tokenised: Iterable[tuple[list[list[str]], np.ndarray, np.ndarray]] | None = None,
+                 procedural: Callable[[str], bool] | None = None) -> tuple[TokenCorpus, int, int]:
     """Tokenise the paragraph table batch by batch into a finished :class:`TokenCorpus`.
 
     With ``n_jobs`` > 1 the batches are tokenised in that many worker processes (``tokenize``
@@ -220,29 +229,32 @@ def build_corpus(source: ParagraphSource, tokenize: Callable[[str], list[str]], 
     :func:`tokenize_batch` results of the source's paragraphs in table order, computed
     elsewhere (e.g. on Dask workers).
 
-    Returns the corpus and the number of paragraphs flagged as duplicates (fitting
-    paragraphs are the others, or all of them with ``include_duplicates``).
+    Returns the corpus, the number of paragraphs flagged as duplicates and the number found
+    procedural by ``procedural`` (fitting paragraphs are the others; duplicates fit too with
+    ``include_duplicates``).
     """
     from ..errors import DataError
     from ..parallel import ordered_map
 
     corpus = TokenCorpus(directory)
-    duplicates = 0
+    duplicates = procedural_count = 0
     if tokenised is None:
-        tokenised = ordered_map(functools.partial(tokenize_batch, tokenize, transform_tokens),
+        tokenised = ordered_map(functools.partial(tokenize_batch, tokenize, transform_tokens, procedural=procedural),
                                 source.batches(corpus_columns(source)), n_jobs)
         if progress is not None:
             tokenised = progress(tokenised, total=-(-source.num_rows // source.batch_size), desc="tokenising",
                                  unit="batch")
-    for token_lists, dup in tokenised:
+    for token_lists, dup, proc in tokenised:
         duplicates += int(dup.sum())
-        for tokens, is_dup in zip(token_lists, dup.tolist(), strict=True):
-            corpus.append(tokens, fit=include_duplicates or not is_dup)
+        procedural_count += int(proc.sum())
+        fit = ~proc if include_duplicates else ~(dup | proc)
+        for tokens, fits in zip(token_lists, fit.tolist(), strict=True):
+            corpus.append(tokens, fit=fits)
     corpus.finish()
     if len(corpus) != source.num_rows:
         raise DataError(f"the paragraph table changed while it was being read ({source.num_rows} rows, "
                         f"then {len(corpus)})")
-    return corpus, duplicates
+    return corpus, duplicates, procedural_count
 
 
 def temporary_directory(prefix: str = "pipeline-topics-") -> tempfile.TemporaryDirectory[str]:

@@ -17,6 +17,7 @@ import numpy as np
 from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from . import labels as _labels
 from .params import is_int
 
 #: the E-step stops a document when its mean absolute change in gamma falls below this (gensim's default)
@@ -301,3 +302,47 @@ class TopicInference(TransformerMixin):
         weights = self.components_[k] / self.components_[k].sum()
         order = np.argsort(-weights, kind="stable")[:n]
         return [(self.vocabulary_[i], float(weights[i])) for i in order]
+
+    def word_share(self) -> np.ndarray:
+        """Each vocabulary word's share of the fitted model's word counts (summed over topics, prior included)."""
+        check_is_fitted(self, "components_")
+        totals = self.components_.sum(axis=0)
+        return totals / totals.sum()
+
+    def ranked_words(self, n: int = 10, ranking: str = "probability", frex_weight: float = 0.5,
+                     relevance_lambda: float = 0.6) -> list[list[str]]:
+        """The ``n`` first words of every topic by a ranking (see :mod:`pipeline.topics.labels`).
+
+        Parameters
+        ----------
+        n : int, default 10
+            Words per topic.
+        ranking : {'probability', 'frex', 'relevance'}
+            ``probability`` is :meth:`top_words`'s order; ``frex`` ranks words that are frequent *and*
+            exclusive to the topic first (STM's ``labelTopics``); ``relevance`` is LDAvis's ranking.
+        frex_weight : float, default 0.5
+            FREX: weight of exclusivity (0 < w < 1).
+        relevance_lambda : float, default 0.6
+            Relevance: 1 ranks by probability, 0 by lift.
+
+        Returns
+        -------
+        list of list of str
+            One list per topic, best first (ties in vocabulary order).
+
+        Examples
+        --------
+        >>> model.ranked_words(3, ranking="frex")  # doctest: +SKIP
+        [['nuclear', 'disarmament', 'weapons'], ['climate', 'island', 'sea']]
+        """
+        check_is_fitted(self, "components_")
+        if not is_int(n) or n < 1:
+            raise ValueError(f"n must be an integer >= 1, got {n!r}")
+        scores = _labels.ranking_scores(self.topic_word(), ranking, self.word_share() if ranking == "relevance"
+                                        else None, frex_weight, relevance_lambda)
+        return [[self.vocabulary_[i] for i in row] for row in _labels.ranked(scores, n)]
+
+    def labels(self, n: int = 3, ranking: str = "frex", frex_weight: float = 0.5,
+               relevance_lambda: float = 0.6) -> list[str]:
+        """A short label per topic: its first ``n`` words by ``ranking`` (see :meth:`ranked_words`), comma-joined."""
+        return [", ".join(words) for words in self.ranked_words(n, ranking, frex_weight, relevance_lambda)]

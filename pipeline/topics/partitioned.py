@@ -19,26 +19,36 @@ local and Dask engines write the same table, byte for byte.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
-from .corpus import ParagraphSource, duplicate_flags, tokenize_batch
+from .corpus import ParagraphSource, duplicate_flags, procedural_flags, tokenize_batch
 from .estimator import TopicModel
 
 #: the columns :func:`score_frame` reads
 SCORE_COLUMNS = ("doc_id", "para_id", "text")
 
 
-def fitting_rows(source: ParagraphSource, include_duplicates: bool) -> tuple[np.ndarray, int]:
-    """Row numbers of the fitting paragraphs (not flagged as duplicates, unless included) and the duplicate count."""
-    if "duplicate_of" not in source.columns:
-        return np.arange(source.num_rows), 0
-    flags = [duplicate_flags(batch) for batch in source.batches(["duplicate_of"])]
-    dup = np.concatenate(flags) if flags else np.zeros(0, dtype=bool)
-    rows = np.arange(source.num_rows) if include_duplicates else np.flatnonzero(~dup)
-    return rows, int(dup.sum())
+def fitting_rows(source: ParagraphSource, include_duplicates: bool,
+                 procedural: Callable[[str], bool] | None = None) -> tuple[np.ndarray, int, int]:
+    """Row numbers of the fitting paragraphs, the duplicate count and the procedural count.
+
+    Fitting paragraphs are those not flagged as duplicates (unless included) and not found
+    procedural by ``procedural`` (when given; it reads the ``text`` column).
+    """
+    columns = [c for c in ("duplicate_of",) if c in source.columns] + (["text"] if procedural is not None else [])
+    if not columns:
+        return np.arange(source.num_rows), 0, 0
+    dup_parts, proc_parts = [], []
+    for batch in source.batches(columns):
+        dup_parts.append(duplicate_flags(batch))
+        proc_parts.append(procedural_flags(batch, procedural))
+    dup = np.concatenate(dup_parts) if dup_parts else np.zeros(0, dtype=bool)
+    proc = np.concatenate(proc_parts) if proc_parts else np.zeros(0, dtype=bool)
+    keep = ~proc if include_duplicates else ~(dup | proc)
+    return np.flatnonzero(keep), int(dup.sum()), int(proc.sum())
 
 
 def sample_rows(rows: np.ndarray, limit: int | None, seed: int) -> np.ndarray:
@@ -101,7 +111,7 @@ def tokenize_items(source: ParagraphSource, ranges: Sequence[tuple[int, int]]) -
 
 
 def tokenize_range(item: tuple[tuple[int, int], Any], path: str, columns: Sequence[str], tokenize: Any,
-                   transform_tokens: Any) -> tuple[list[list[str]], np.ndarray]:
+                   transform_tokens: Any, procedural: Any = None) -> tuple[list[list[str]], np.ndarray, np.ndarray]:
     """:func:`~pipeline.topics.corpus.tokenize_batch` of one item of :func:`tokenize_items`, read from ``path``.
 
     What a Dask worker runs to tokenise its share of the fitting paragraphs.
@@ -112,7 +122,7 @@ def tokenize_range(item: tuple[tuple[int, int], Any], path: str, columns: Sequen
     frame = read_rows(path, rows, columns)
     if positions is not None:
         frame = frame.iloc[positions].reset_index(drop=True)
-    return tokenize_batch(tokenize, transform_tokens, frame)
+    return tokenize_batch(tokenize, transform_tokens, frame, procedural)
 
 
 def score_frame(frame: Any, model: TopicModel) -> Any:

@@ -23,13 +23,14 @@ from ..errors import DataError, InputError
 from ..io import ParquetBatchWriter, ensure_free_space, path_bytes, sha256_file, write_json, write_parquet
 from ..logs import progress
 from ..parallel import ordered_map
-from . import engines, quality
+from . import engines, labels, quality
 from .corpus import (
     ParagraphSource,
     TokenCorpus,
     build_corpus,
     corpus_columns,
     duplicate_flags,
+    procedural_flags,
     temporary_directory,
 )
 from .model import TopicModel
@@ -45,6 +46,8 @@ from .partitioned import (
     tokenize_items,
     tokenize_range,
 )
+from .procedural import ProceduralFilter
+from .stopwords import find_corpus_stopwords
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,8 @@ REQUIRED_COLUMNS = ("doc_id", "para_id", "text")
 #: top words per topic used for coherence and diversity
 COHERENCE_TOPN = 10
 DIVERSITY_TOPN = 25
+#: words per topic behind the exclusivity figure of the label metrics
+LABEL_METRIC_TOPN = 10
 
 
 @dataclass
@@ -100,26 +105,54 @@ def _sample(n: int, limit: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, size=limit, replace=False))
 
 
-def topic_table(model: TopicModel, prevalence: np.ndarray, dominant: np.ndarray, top_n: int) -> Any:
-    """One row per topic: label (top 3 words), top words and weights, prevalence, dominant count.
+def topic_table(model: TopicModel, prevalence: np.ndarray, dominant: np.ndarray,
+                settings: TopicsConfig | None = None) -> Any:
+    """One row per topic: label, its words by three rankings, prevalence, dominant count.
 
-    ``prevalence`` is the mean topic share over all paragraphs and ``dominant`` the number
-    of paragraphs whose largest share is each topic.
+    ``top_words``/``weights`` are the ``top_n`` most probable words; ``frex_words`` and
+    ``relevance_words`` the ``top_n`` first by FREX and by LDAvis relevance
+    (:mod:`pipeline.topics.labels`); ``label`` is the first ``label_words`` words of the
+    ``label_ranking`` list. ``prevalence`` is the mean topic share over all paragraphs and
+    ``dominant`` the number of paragraphs whose largest share is each topic.
     """
     import pandas as pd
 
+    settings = settings or TopicsConfig()
+    options = {"frex_weight": settings.frex_weight, "relevance_lambda": settings.relevance_lambda}
+    ranked = {r: model.ranked_words(max(settings.top_n, settings.label_words), r, **options)
+              for r in ("probability", "frex", "relevance")}
     rows = []
     for k in range(model.num_topics):
-        top = model.top_words(k, top_n)
+        top = model.top_words(k, settings.top_n)
         rows.append({
             "topic": k,
-            "label": ", ".join(w for w, _ in top[:3]),
+            "label": ", ".join(ranked[settings.label_ranking][k][:settings.label_words]),
             "top_words": [w for w, _ in top],
             "weights": [round(p, 6) for _, p in top],
+            "frex_words": ranked["frex"][k][:settings.top_n],
+            "relevance_words": ranked["relevance"][k][:settings.top_n],
             "prevalence": round(float(prevalence[k]), 6),
             "dominant_paragraphs": int(dominant[k]),
         })
     return pd.DataFrame(rows).astype({"topic": "int64", "dominant_paragraphs": "int64"})
+
+
+def label_metrics(model: TopicModel, settings: TopicsConfig) -> dict[str, Any]:
+    """How well the labels tell topics apart: ``label_ranking``, ``label_distinct_share`` (share of
+    topics whose label shares no word with another's) and, per ranking, the distinct share of its
+    labels and the mean exclusivity of its first 10 words (``labels_by_ranking``)."""
+    phi = model.topic_word()
+    by_ranking = {}
+    for ranking in labels.RANKINGS:
+        scores = labels.ranking_scores(phi, ranking, model.word_share(), settings.frex_weight,
+                                       settings.relevance_lambda)
+        top = labels.ranked(scores, LABEL_METRIC_TOPN)
+        names = [[model.vocabulary_[i] for i in row[:settings.label_words]] for row in top]
+        by_ranking[ranking] = {"distinct_share": round(labels.distinct_label_share(names), 4),
+                               "exclusivity_top10": round(labels.mean_exclusivity(phi, top), 4)}
+    return {"label_ranking": settings.label_ranking,
+            "label_distinct_share": by_ranking[settings.label_ranking]["distinct_share"],
+            "labels_by_ranking": by_ranking}
 
 
 class FrameSink:
@@ -146,16 +179,18 @@ def tokenise_source(source: ParagraphSource, model: TopicModel, settings: Topics
     Parquet table, the Dask workers (of ``client``) read and tokenise partitions of it
     themselves. The corpus does not depend on either.
 
-    Returns the corpus, the preprocessor (with the collocations) and the number of
-    paragraphs flagged as duplicates.
+    Returns the corpus, the preprocessor (with the collocations), the number of paragraphs
+    flagged as duplicates and the number found procedural (:func:`procedural_filter`).
     """
     preprocessor = model.make_preprocessor()
+    procedural = procedural_filter(settings)
     if settings.phrases:  # one extra streaming pass: collocations are learned on the fitting paragraphs
         def fitting_tokens() -> Any:
             for batch in source.batches(corpus_columns(source)):
                 dup = duplicate_flags(batch)
-                for text, is_dup in zip(batch["text"].tolist(), dup.tolist(), strict=True):
-                    if settings.include_duplicates or not is_dup:
+                fit = ~procedural_flags(batch, procedural) & (~dup | settings.include_duplicates)
+                for text, fits in zip(batch["text"].tolist(), fit.tolist(), strict=True):
+                    if fits:
                         yield preprocessor.tokenize(text)
         preprocessor = model.learn_phrases(fitting_tokens(), preprocessor)
     transform = preprocessor.apply_phrases if preprocessor.phrases else None
@@ -166,13 +201,20 @@ def tokenise_source(source: ParagraphSource, model: TopicModel, settings: Topics
         table_rows = source.source.num_rows if isinstance(source, SampledSource) else source.num_rows
         items = tokenize_items(source, row_ranges(table_rows, compute.partition_rows, align=source.batch_size))
         work = functools.partial(tokenize_range, path=str(source.path), columns=corpus_columns(source),
-                                 tokenize=preprocessor.tokenize, transform_tokens=transform)
+                                 tokenize=preprocessor.tokenize, transform_tokens=transform, procedural=procedural)
         tokenised = progress(dask_map(work, items, compute, client=client), total=len(items), desc="tokenising",
                              unit="partition")
-    corpus, duplicates = build_corpus(source, preprocessor.tokenize, settings.include_duplicates, directory,
-                                      progress=progress, transform_tokens=transform, n_jobs=n_jobs,
-                                      tokenised=tokenised)
-    return corpus, preprocessor, duplicates
+    corpus, duplicates, procedural_count = build_corpus(
+        source, preprocessor.tokenize, settings.include_duplicates, directory, progress=progress,
+        transform_tokens=transform, n_jobs=n_jobs, tokenised=tokenised, procedural=procedural)
+    return corpus, preprocessor, duplicates, procedural_count
+
+
+def procedural_filter(settings: TopicsConfig) -> ProceduralFilter | None:
+    """The procedural-paragraph test of ``topics.exclude_procedural`` (None when it is off)."""
+    if not settings.exclude_procedural:
+        return None
+    return ProceduralFilter(settings.procedural_patterns, settings.procedural_share)
 
 
 def fit_on_corpus(corpus: TokenCorpus, preprocessor: Any, settings: TopicsConfig) -> TopicModel:
@@ -360,42 +402,61 @@ def run_topics(paragraphs: Any, settings: TopicsConfig, sink: Any = None,
     source = as_source(paragraphs)
     if source.num_rows == 0:
         raise DataError("no paragraphs to fit a topic model on")
-    model = model_from_config(settings)
-    model._check_params()
+    model_from_config(settings)._check_params()
     dask = compute is not None and compute.engine == "dask"
     partitioned = settings.fit_sample is not None or dask
     n_jobs = compute.n_jobs if compute is not None else 1
     with contextlib.ExitStack() as stack:
         client = stack.enter_context(dask_client(compute)) if dask else None  # one cluster for the stage
-        if settings.fit_sample is not None:
-            rows, duplicates = fitting_rows(source, settings.include_duplicates)
-            chosen = sample_rows(rows, settings.fit_sample, settings.seed)
-            log.info("fitting on a sample of %d of %d fitting paragraphs (topics.fit_sample)", len(chosen),
-                     len(rows))
-            corpus, preprocessor, _ = tokenise_source(SampledSource(source, chosen), model, settings, workdir,
-                                                      n_jobs, compute, client)
-        else:
-            corpus, preprocessor, duplicates = tokenise_source(source, model, settings, workdir, n_jobs, compute,
-                                                               client)
-        log.info("%d paragraphs, %d flagged as duplicates (%s from fitting)", source.num_rows, duplicates,
-                 "kept" if settings.include_duplicates else "left out")
-        model.fit_corpus(corpus, preprocessor)
+        def tokenise_and_fit(settings: TopicsConfig, directory: Path | None) -> tuple[Any, ...]:
+            model = model_from_config(settings)
+            if settings.fit_sample is not None:
+                rows, duplicates, procedural = fitting_rows(source, settings.include_duplicates,
+                                                            procedural_filter(settings))
+                chosen = sample_rows(rows, settings.fit_sample, settings.seed)
+                log.info("fitting on a sample of %d of %d fitting paragraphs (topics.fit_sample)", len(chosen),
+                         len(rows))
+                corpus, preprocessor, _, _ = tokenise_source(SampledSource(source, chosen), model, settings,
+                                                             directory, n_jobs, compute, client)
+            else:
+                corpus, preprocessor, duplicates, procedural = tokenise_source(source, model, settings, directory,
+                                                                               n_jobs, compute, client)
+            log.info("%d paragraphs, %d flagged as duplicates (%s from fitting), %d procedural (%s)",
+                     source.num_rows, duplicates, "kept" if settings.include_duplicates else "left out", procedural,
+                     "left out of fitting" if settings.exclude_procedural else "not looked for")
+            return model.fit_corpus(corpus, preprocessor), corpus, duplicates, procedural
+
+        model, corpus, duplicates, procedural = tokenise_and_fit(settings, workdir)
+        removed: list[str] = []
+        if settings.corpus_stopwords:
+            removed = find_corpus_stopwords(model, settings.corpus_stopwords_min_df,
+                                            settings.corpus_stopwords_min_entropy, settings.corpus_stopwords_max)
+            log.info("corpus stop words (%d, fitting again without them): %s", len(removed), " ".join(removed))
+            if removed:
+                settings = settings.model_copy(update={"stopwords_extra": [*settings.stopwords_extra, *removed]})
+                refit_dir = None if workdir is None else Path(workdir) / "refit"
+                if refit_dir is not None:
+                    refit_dir.mkdir(exist_ok=True)
+                model, corpus, duplicates, procedural = tokenise_and_fit(settings, refit_dir)
         log.info("scoring %d paragraphs", source.num_rows)
         collect = FrameSink() if sink is None else None
         if partitioned:
             totals = score_partitions(model, source, collect if sink is None else sink, compute, client)
         else:
             totals = score_corpus(model, corpus, source, collect if sink is None else sink, n_jobs)
-    table = topic_table(model, totals["prevalence"], totals["dominant"], settings.top_n)
+    table = topic_table(model, totals["prevalence"], totals["dominant"], settings)
     metrics = {
         **quality_metrics(model, corpus, settings.seed, settings.metrics_sample),
         "vocab_size": len(model.vocabulary_),
         "documents_used": int(model.n_documents_),
         "paragraphs_scored": totals["paragraphs"],
         "paragraphs_duplicate": duplicates,
+        "paragraphs_procedural": procedural if settings.exclude_procedural else None,
+        "corpus_stopwords_removed": removed if settings.corpus_stopwords else None,
         "paragraphs_without_vocabulary": totals["without_vocabulary"],
         "num_topics": model.num_topics,
         "seed_words_missing": list(model.seed_words_missing_),
+        **label_metrics(model, settings),
     }
     return TopicsResult(model=model, doc_topics=collect.result() if collect else None, table=table, metrics=metrics)
 

@@ -33,7 +33,7 @@ def sweep_topics(paragraphs: Any, settings: TopicsConfig, values: list[int],
     tokenised once; every K is fitted on the same token corpus (in ``workdir`` if given).
     """
     source = as_source(paragraphs)
-    corpus, preprocessor, _ = tokenise_source(source, model_from_config(settings), settings, workdir)
+    corpus, preprocessor, _, _ = tokenise_source(source, model_from_config(settings), settings, workdir)
     rows = []
     for k in values:
         log.info("sweep: fitting K=%d", k)
