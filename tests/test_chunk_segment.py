@@ -255,3 +255,44 @@ def test_page_and_job_number_line_dropped():
     lines[2:2] = ["", "37 10-55276", ""]
     lines[-2:-2] = ["", "10-55276 38", ""]
     assert texts("\n".join(lines)) == PARAS[:2]
+
+
+SPEECH = [
+    "Mr. President",
+    "It is an honour to address the Assembly once again on behalf of my people and my Government, and to "
+    "speak of the work that lies ahead of all of us in the coming year.",
+    "Mr. President",
+    "Our region has suffered three droughts in five years. Harvests have failed, herds have been lost and "
+    "families have left their villages for the cities in search of work and water.",
+    "Mr. President",
+    "We therefore call on our partners to honour the pledges made in Paris, and we stand ready to work "
+    "with every delegation in this Hall to make the coming year one of action.",
+    "Mr. President",
+    "I thank you.",
+]
+
+
+def test_a_repeated_address_to_the_room_is_a_paragraph_not_a_running_header():
+    source = "\n".join(line for p in SPEECH for line in textwrap.wrap(p, 60))
+    assert texts(source) == SPEECH
+
+
+def test_a_line_ending_in_a_title_ends_no_sentence():
+    paras = ["It is a great honour for me to begin by congratulating Mr. Peter Thomson on his election to the "
+             "presidency of the General Assembly at its seventy-first session, and to wish him every success.",
+             PARAS[1], PARAS[2]]
+    lines = lost_indent_lines(paras, 64, 5)
+    # the first line ends in "Mr." and is short for its lost indent: it must not end the paragraph
+    assert lines[0].endswith("Mr.")
+    assert texts("\n".join(lines)) == paras
+
+
+def test_a_short_first_line_ending_a_sentence_is_explained_by_a_lost_indent():
+    paras = ["One of our priorities is to ensure gender equality now. Together we must educate our "
+             "communities in the values of respect, tolerance and equal dignity for all.",
+             # paragraphs long enough for the document to be measured as a fixed-width (greedy) wrap
+             *(PARAS[i] + " " + PARAS[j] for i, j in ((0, 1), (2, 3), (1, 2), (3, 0), (0, 2), (1, 3)))]
+    lines = lost_indent_lines(paras, 70, 8)
+    # room for "Together" in the full width, not in the indented one
+    assert lines[0].endswith("now.") and fits(lines[0], lines[1], 70) and not fits(lines[0], lines[1], 62)
+    assert texts("\n".join(lines)) == paras

@@ -41,6 +41,7 @@ Offsets always point into the source text; only ``Paragraph.text`` is normalised
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections import Counter
@@ -180,9 +181,18 @@ def _header_key(body: str) -> str:
     return re.sub(r"\d+", "#", body.lower())
 
 
+#: how speakers address the room (and open with an invocation): a repeated "Mr. President" is the
+#: speech's, not a running header, and "In the name of God, ..." is a paragraph, not a heading
+_ADDRESS = re.compile(r"(?:(?:mr|mrs|ms|madam|madame|mister|monsieur)\.? (?:president|chair|co-chair|secretary|speaker|vice)"
+                      r"|(?:your|their) (?:excellenc|majest|highness|royal)|excellenc|ladies and gentlemen"
+                      r"|distinguished (?:delegates|guests|colleagues|representatives|participants)|thank you"
+                      r"|in the name of (?:god|allah))")
+
+
 def _header_like(key: str) -> bool:
-    # A repeated line that ends a sentence or a clause is text ("Thank you."), not a header.
-    return not key.rstrip(_CLOSERS).endswith((".", ",", ";", "?", "!"))
+    # A repeated line that ends a sentence or a clause is text ("Thank you."), not a header;
+    # nor is an address to the room ("Mr. President").
+    return not key.rstrip(_CLOSERS).endswith((".", ",", ";", "?", "!")) and not _ADDRESS.match(key)
 
 
 def _detect_wrap(text: str, lines: list[_Line], opts: SegmentOptions) -> int:
@@ -212,9 +222,18 @@ def _detect_wrap(text: str, lines: list[_Line], opts: SegmentOptions) -> int:
     return width
 
 
+#: titles before a name: a line ending in "Mr." ends no sentence ("congratulating Mr." / "Peter Thomson")
+_TITLES = frozenset({"mr", "mrs", "ms", "dr", "prof", "gen", "col", "lt", "capt", "adm", "gov", "sen", "amb",
+                     "hon", "messrs", "mme", "mlle", "h.e", "st"})
+_TITLE_END = re.compile(r"(?:^|\s)([A-Za-z.]+)\.$")
+
+
 def _ends_sentence(body: str) -> bool:
     tail = body.rstrip(_CLOSERS)
-    return bool(tail) and tail[-1] in _TERMINATORS
+    if not tail or tail[-1] not in _TERMINATORS:
+        return False
+    title = _TITLE_END.search(tail) if tail[-1] == "." else None
+    return not (title and title.group(1).lower().rstrip(".") in _TITLES)
 
 
 def _first_word(body: str) -> str:
@@ -449,15 +468,19 @@ class _Layout:
     base_indent: int
     min_indent: int
     blank_separated: bool
+    #: greedy wraps with lost indents: the least indent (characters) that explains their short first lines, else 0
+    lost_indent: int = 0
 
 
 def _group_wrapped(text: str, lines: list[_Line], width: int) -> list[list[_Line]]:
     indents = Counter(ln.start - ln.raw_start for ln in lines if ln.kind == _CONTENT)
     base_indent = indents.most_common(1)[0][0] if indents else 0
     min_indent = 1 if _one_space_indents(text, lines, base_indent) else 2
-    layout = _Layout(text, _geometry(text, lines, width), base_indent, min_indent, _blank_separated(text, lines))
+    geometry = _geometry(text, lines, width)
     # Content lines, each with what stands between it and the content line before it.
     content = list(_content_lines(lines))  # (line, blank lines before, furniture before)
+    layout = _Layout(text, geometry, base_indent, min_indent, _blank_separated(text, lines),
+                     _lost_indent_width(text, content, geometry))
     groups: list[list[_Line]] = []
     current: list[_Line] = []
     for k, (ln, blank_before, noise_before) in enumerate(content):
@@ -478,6 +501,27 @@ def _group_wrapped(text: str, lines: list[_Line], width: int) -> list[list[_Line
     if current:
         groups.append(current)
     return groups
+
+
+def _lost_indent_width(text: str, content: list[tuple[_Line, bool, bool]], geo: _Geometry) -> int:
+    """The indent a greedy wrap with lost indents gave each paragraph's first line (0 if none is seen).
+
+    In a greedy wrap a line inside a sentence never has room for the next line's first word,
+    unless it is a first line wrapped narrower by an indent that extraction dropped: then
+    the indent is more than the room left. With at least three such lines, the indent is
+    taken as the room of the roomiest but a tenth of them, plus one.
+    """
+    if not geo.greedy:
+        return 0
+    rooms = []
+    for (ln, _, _), (nxt, blank, _) in itertools.pairwise(content):
+        body, next_body = text[ln.start : ln.end], text[nxt.start : nxt.end]
+        if blank or _ends_sentence(body) or body[-1] in _HYPHENS or not next_body[0].islower():
+            continue
+        room = geo.width - geo.measure(text, ln) - 1 - _first_word_len(next_body)
+        if room >= 0:
+            rooms.append(int(room))
+    return _percentile(rooms, 0.9) + 1 if len(rooms) >= 3 else 0
 
 
 def _is_break(layout: _Layout, prev: _Line, ln: _Line, nxt: _Line | None, blank: bool, first: bool) -> bool:
@@ -505,6 +549,9 @@ def _is_break(layout: _Layout, prev: _Line, ln: _Line, nxt: _Line | None, blank:
         return False
     room = geo.room(text, prev, body)
     if ends:
+        if first and layout.lost_indent and room * geo.width < layout.lost_indent:
+            # ``prev`` may be a first line wrapped narrower by a lost indent: its room is no evidence
+            return _lost_indent(layout, ln, body, nxt)
         if room >= (0 if geo.greedy else _PREV_ROOM):
             return True
         return _lost_indent(layout, ln, body, nxt)
@@ -613,6 +660,8 @@ def _is_heading(body: str, max_words: int, wrapped: bool = False) -> bool:
     tail = body.rstrip(_CLOSERS + " ")
     if not tail or tail[-1] in _TERMINATORS or tail[-1] in ",-–—" or (wrapped and _runs_on(tail)):
         return False
+    if _ADDRESS.match(tail.lower()):
+        return False  # "Mr. President": the speaker addressing the room, a paragraph of its own
     return len(body.split()) <= max_words
 
 
