@@ -42,7 +42,7 @@ ACTS = (
     "crime", "atrocit", "massacre", "genocid", "oppress", "persecut", "blackmail", "bully", "intimidat",
     "militari", "troops", "forces", "incursion", "seiz", "seizure", "punish", "isolat", "domination", "dominat",
     "hegemon", "destabili", "exploit", "plunder", "loot", "orchestrat", "deport", "abduct", "tortur",
-    "boycott", "tariff",
+    "boycott", "tariff", "hardship", "misery",
 )
 #: hostile acts whose "of" names the doer ("the aggression of xxtarget", "the expansion of xxtarget"),
 #: where the other acts' "of" names the undergoer ("the invasion of xxtarget")
@@ -160,7 +160,9 @@ def _frames(sentence: Sequence[str], mentions: set[str], words: tuple[str, ...],
                 break  # "xxtarget s threat as a pretext for invading": not the doer of the invasion
             if t in mentions:
                 before = _skip_determiners(sentence, k)
-                if not (before >= 0 and sentence[before] in _PREPOSITIONS):
+                # "the occupation of xxtarget violates": the mention belongs to another act, not the subject
+                of_act = _complement_of(sentence, k, words)
+                if not (before >= 0 and sentence[before] in _PREPOSITIONS) and not of_act:
                     if _PASSIVE & set(sentence[k + 1:j]) and (doer is not None or token.endswith("ed")):
                         undergoer = k  # "xxtarget was attacked (by xxother)", "xxtarget children are deported"
                     elif doer is None and not (undergoer is not None and undergoer > j and sentence[j + 1] == "of"
@@ -169,6 +171,16 @@ def _frames(sentence: Sequence[str], mentions: set[str], words: tuple[str, ...],
                 break
         out.append((j, doer, undergoer))
     return out
+
+
+def _complement_of(sentence: Sequence[str], k: int, words: Sequence[str]) -> bool:
+    """Whether the mention at ``k`` follows "<act> of" ("the occupation of xxtarget"), determiners between."""
+    i = k - 1
+    while i >= 1 and sentence[i] in DETERMINERS:
+        if sentence[i] == "of" and _starts(sentence[i - 1], words):
+            return True
+        i -= 1
+    return False
 
 
 def role_features(sentence: Sequence[str], target_token: str, other_token: str, out: list[str]) -> None:
