@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -569,3 +570,17 @@ def test_vocabulary_tables_are_rebuilt_or_reused_as_the_vocabulary_says(stance_m
     assert {k: words[k] for k in known} == known
     views = model._views(["NATO unseenword ignored Russia's concerns."], ["NATO"])
     _same_matrix(vectorize.transform_views(model.vectorizer_, views), _reference_transform(model.vectorizer_, views))
+
+
+@pytest.mark.parametrize("options", [{}, {"use_idf": False}, {"sublinear_tf": True, "norm": "l1"},
+                                     {"smooth_idf": False}, {"norm": None}])
+def test_public_weighting_is_the_vectorizers_own(options) -> None:
+    """``transform_views`` weighs its counts with a TfidfTransformer rebuilt from the vectorizer's public
+    parameters and ``idf_`` (no private attribute): the same matrix as ``TfidfVectorizer.transform``."""
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+
+    docs = ["alpha beta gamma", "beta gamma delta eps", "eps phi alpha alpha", "gamma gamma gamma delta"]
+    tfidf = TfidfVectorizer(**options).fit(docs)
+    counts = CountVectorizer(vocabulary=tfidf.vocabulary_).transform(docs).astype(tfidf.dtype)
+    ours = vectorize._weighting(tfidf).transform(counts, copy=False)
+    assert np.array_equal(sp.csr_array(ours).toarray(), sp.csr_array(tfidf.transform(docs)).toarray())

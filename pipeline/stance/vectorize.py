@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 
 from .features import ContextAnalyzer, TargetView
 
@@ -148,7 +148,8 @@ def tables_for(vectorizer: TfidfVectorizer) -> VocabularyTables:
 def supports(vectorizer: Any) -> bool:
     """Whether :func:`transform_views` handles ``vectorizer`` (else use its ``transform``)."""
     return (type(vectorizer) is TfidfVectorizer and isinstance(vectorizer.analyzer, ContextAnalyzer)
-            and not vectorizer.binary and hasattr(vectorizer, "vocabulary_") and hasattr(vectorizer, "_tfidf")
+            and not vectorizer.binary and hasattr(vectorizer, "vocabulary_")
+            and (hasattr(vectorizer, "idf_") or not vectorizer.use_idf)
             and tables_for(vectorizer).supported)
 
 
@@ -224,4 +225,25 @@ def transform_views(vectorizer: TfidfVectorizer, views: Sequence[TargetView]) ->
     if counts.indices.dtype != np.int32 and counts.nnz <= np.iinfo(np.int32).max:
         counts.indices = counts.indices.astype(np.int32)
         counts.indptr = counts.indptr.astype(np.int32)
-    return vectorizer._tfidf.transform(counts, copy=False)
+    return _weighting(vectorizer).transform(counts, copy=False)
+
+
+#: the TF-IDF weighting of each fitted vectorizer, rebuilt from its public parameters and ``idf_``
+_WEIGHTINGS: weakref.WeakKeyDictionary[Any, tuple[Any, TfidfTransformer]] = weakref.WeakKeyDictionary()
+
+
+def _weighting(vectorizer: TfidfVectorizer) -> TfidfTransformer:
+    """A :class:`TfidfTransformer` with ``vectorizer``'s settings and ``idf_``: its ``transform`` is the
+    weighting and normalisation that ``vectorizer.transform`` applies to the counts (public API only)."""
+    idf = getattr(vectorizer, "idf_", None)
+    cached = _WEIGHTINGS.get(vectorizer)
+    if cached is not None and cached[0] is idf:
+        return cached[1]
+    weighting = TfidfTransformer(norm=vectorizer.norm, use_idf=vectorizer.use_idf, smooth_idf=vectorizer.smooth_idf,
+                                 sublinear_tf=vectorizer.sublinear_tf)
+    with np.errstate(divide="ignore"):  # fitted on an empty matrix for its shape only; idf_ is replaced below
+        weighting.fit(sp.csr_array((1, len(vectorizer.vocabulary_)), dtype=vectorizer.dtype))
+    if idf is not None:
+        weighting.idf_ = idf  # the vectorizer's own document frequencies
+    _WEIGHTINGS[vectorizer] = (idf, weighting)
+    return weighting
