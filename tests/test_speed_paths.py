@@ -248,7 +248,7 @@ def test_matcher_sets_take_the_expected_path(name):
         assert combined.candidates is not None
     if name in ("default", "overlapping", "hidden", "mixed", "reversed"):
         assert combined.candidates.pattern.startswith(r"(?<!\w)(?=")  # the shared lookbehind is hoisted
-    assert not targets._starts_at_word_start(ODD[0].pattern)
+    assert not any(m.word_bounded for m in ODD) and all(m.word_bounded for m in DEFAULT)
 
 
 TINY_TAILS = [(1,), (2, 3), (3, 7), (5,)]

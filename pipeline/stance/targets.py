@@ -39,10 +39,16 @@ Span = tuple[int, int]
 
 @dataclass(frozen=True)
 class TargetMatcher:
-    """A target's name and the compiled pattern that finds its mentions."""
+    r"""A target's name and the compiled pattern that finds its mentions.
+
+    ``word_bounded`` is True when the pattern is ``(?<!\w)(?:...)(?!\w)`` as :func:`compile_target`
+    builds it: every match must pass the leading lookbehind, so several such patterns can share it
+    (see :func:`_candidate_pattern`). Hand-made matchers leave it False and are never combined that way.
+    """
 
     name: str
     pattern: re.Pattern[str]
+    word_bounded: bool = False
 
     def find_mentions(self, text: str) -> list[Span]:
         """Character spans ``(start, end)`` of every mention, left to right, not overlapping."""
@@ -111,7 +117,7 @@ def compile_target(target: TargetConfig | Mapping[str, Any]) -> TargetMatcher:
         pattern = re.compile(rf"(?<!\w)(?:{body})(?!\w)")
     except re.error as exc:
         raise ConfigError(f"stance target {spec['name']!r}: invalid alias pattern: {exc}") from None
-    return TargetMatcher(spec["name"], pattern)
+    return TargetMatcher(spec["name"], pattern, word_bounded=True)
 
 
 def compile_targets(targets: Iterable[TargetConfig | Mapping[str, Any]]) -> dict[str, TargetMatcher]:
@@ -138,24 +144,6 @@ def find_mentions(text: str, target: TargetConfig | Mapping[str, Any] | TargetMa
     return matcher.find_mentions(text)
 
 
-def _starts_at_word_start(pattern: re.Pattern[str]) -> bool:
-    """Whether every match of ``pattern`` must pass its leading ``(?<!\\w)``.
-
-    True when the pattern's text opens with that lookbehind and it parses as a
-    concatenation whose first item is the lookbehind (not, for instance, as
-    ``(?<!\\w)a|b``, where it only guards the first alternative).
-    """
-    if not pattern.pattern.startswith(_WORD_START):
-        return False
-    try:
-        from re import _constants, _parser  # the parser of the standard library (Python 3.11+)
-
-        data = _parser.parse(pattern.pattern, pattern.flags).data
-        return bool(data) and data[0][0] is _constants.ASSERT_NOT and data[0][1][0] == -1
-    except Exception:  # any surprise: do without the shortcut
-        return False
-
-
 def _candidate_pattern(matchers: Sequence[TargetMatcher]) -> re.Pattern[str] | None:
     """One pattern matching (empty) exactly where at least one of ``matchers`` matches, if possible.
 
@@ -170,7 +158,7 @@ def _candidate_pattern(matchers: Sequence[TargetMatcher]) -> re.Pattern[str] | N
         if m.pattern.flags != re.UNICODE or _GROUP_NUMBERS.search(m.pattern.pattern):
             return None
     # a lookbehind shared by all patterns is checked once, before the alternatives
-    shared = all(_starts_at_word_start(m.pattern) for m in matchers)
+    shared = all(m.word_bounded for m in matchers)
     skip = len(_WORD_START) if shared else 0
     body = "|".join(f"(?:{m.pattern.pattern[skip:]})" for m in matchers)
     try:
