@@ -503,6 +503,10 @@ def _group_wrapped(text: str, lines: list[_Line], width: int) -> list[list[_Line
     return groups
 
 
+#: a numbered paragraph ("136. The ..."), as in the verbatim records of the 1980s
+_NUMBERED = re.compile(r"\d{1,4}\.\s")
+
+
 def _lost_indent_width(text: str, content: list[tuple[_Line, bool, bool]], geo: _Geometry) -> int:
     """The indent a greedy wrap with lost indents gave each paragraph's first line (0 if none is seen).
 
@@ -549,7 +553,7 @@ def _is_break(layout: _Layout, prev: _Line, ln: _Line, nxt: _Line | None, blank:
         return False
     room = geo.room(text, prev, body)
     if ends:
-        if first and layout.lost_indent and room * geo.width < layout.lost_indent:
+        if first and layout.lost_indent and room * geo.width < layout.lost_indent and not _NUMBERED.match(body):
             # ``prev`` may be a first line wrapped narrower by a lost indent: its room is no evidence
             return _lost_indent(layout, ln, body, nxt)
         if room >= (0 if geo.greedy else _PREV_ROOM):
