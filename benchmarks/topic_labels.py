@@ -50,25 +50,21 @@ def ungdc_paragraphs(path: Path, countries: tuple[str, ...]):
 
 
 def measure(frame, settings) -> dict:
-    from pipeline.topics import labels
     from pipeline.topics.stage import run_topics
 
     result = run_topics(frame, settings)
     model, m = result.model, result.metrics
-    phi = model.topic_word()
     out = {"c_npmi": m.get("c_npmi"), "c_v": m.get("c_v"), "topic_diversity": m.get("topic_diversity"),
            "paragraphs": int(len(frame)), "documents_used": m.get("documents_used"),
            "paragraphs_procedural": m.get("paragraphs_procedural"),
            "corpus_stopwords": m.get("corpus_stopwords_removed"), "rankings": {}}
-    for ranking in labels.RANKINGS:
-        scores = labels.ranking_scores(phi, ranking, model.word_share(), settings.frex_weight,
-                                       settings.relevance_lambda)
-        top = labels.ranked(scores, 10)
-        names = [[model.vocabulary_[i] for i in row[:settings.label_words]] for row in top]
-        prevalence = result.table["prevalence"].tolist()
+    prevalence = result.table["prevalence"].tolist()
+    # the stage's own label metrics (distinct share, exclusivity of the first 10 words) for every ranking
+    for ranking, figures in m["labels_by_ranking"].items():
+        names = model.ranked_words(settings.label_words, ranking, settings.frex_weight, settings.relevance_lambda)
         out["rankings"][ranking] = {
-            "distinct_share": round(labels.distinct_label_share(names), 4),
-            "exclusivity_top10": round(labels.mean_exclusivity(phi, top), 4),
+            "distinct_share": figures["distinct_share"],
+            "exclusivity_top10": figures["exclusivity_top10"],
             "labels": [f"{', '.join(n)} ({100 * p:.1f}%)" for n, p in zip(names, prevalence, strict=True)],
         }
     return out
