@@ -302,7 +302,7 @@ class Bundle:
         """
         import pandas as pd
 
-        from .stance.model import LABELS
+        from .stance.predict import classify_paragraphs
 
         topic_model, stance_model = self.topic_model, self.stance_model
         texts = _text_list(texts, "analyze")
@@ -313,31 +313,18 @@ class Bundle:
         n, k = len(texts), len(names)
         distributions = topic_model.transform(texts) if n else np.zeros((0, topic_model.num_topics))
         dominant = distributions.argmax(axis=1).astype(np.int64) if n else np.zeros(0, dtype=np.int64)
-        labels: list[str] = []
-        evidence: list[str] = []
-        probabilities = [np.zeros((0, len(LABELS)))]
-        mentions = [np.zeros(0, dtype=np.int64)]
-        for start in range(0, n, _ANALYZE_BATCH):
-            batch = texts[start:start + _ANALYZE_BATCH]
-            result = stance_model.analyze([t for t in batch for _ in names], names * len(batch))
-            labels.extend(result.labels)
-            evidence.extend(result.evidence)
-            probabilities.append(result.probabilities)
-            mentions.append(result.mentions)
-        proba = np.vstack(probabilities)
+        # the stance stage's own function, over the texts as paragraphs 0..n-1
+        rows = classify_paragraphs(stance_model, pd.DataFrame({
+            "doc_id": np.arange(n, dtype=np.int64), "para_id": np.zeros(n, dtype=np.int64), "text": texts}),
+            names, batch_size=_ANALYZE_BATCH)
         topic_labels = np.asarray(self.topic_labels, dtype=object)
         return pd.DataFrame({
             "text_index": np.repeat(np.arange(n, dtype=np.int64), k),
             "dominant_topic": np.repeat(dominant, k),
             "topic_label": pd.array(np.repeat(topic_labels[dominant], k), dtype="string"),
             "dominant_prob": np.repeat(distributions[np.arange(n), dominant], k).astype(np.float64),
-            "target": pd.array(names * n, dtype="string"),
-            "label": pd.array(labels, dtype="string"),
-            "p_favor": proba[:, LABELS.index("favor")],
-            "p_against": proba[:, LABELS.index("against")],
-            "p_neutral": proba[:, LABELS.index("neutral")],
-            "evidence": pd.array(evidence, dtype="string"),
-            "mentions": np.concatenate(mentions).astype(np.int32),
+            **{column: rows[column].to_numpy() if column.startswith("p_") else rows[column].array
+               for column in ("target", "label", "p_favor", "p_against", "p_neutral", "evidence", "mentions")},
         }, columns=list(ANALYZE_COLUMNS))
 
 

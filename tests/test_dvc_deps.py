@@ -243,7 +243,9 @@ def test_closure_follows_lazy_relative_and_submodule_imports():
         assert "pipeline/experiments.py" not in closed  # cli.run_exp only
         assert "pipeline/bundle.py" not in closed  # pipeline.load / pipeline.Bundle only
     assert code_closure("check") == {"pipeline/__init__.py", "pipeline/__main__.py", "pipeline/cli.py",
-                                     "pipeline/config.py", "pipeline/errors.py", "pipeline/logs.py"}
+                                     "pipeline/config/__init__.py", "pipeline/config/defaults.py",
+                                     "pipeline/config/loader.py", "pipeline/config/schema.py",
+                                     "pipeline/errors.py", "pipeline/logs.py"}
 
 
 def test_skipped_functions_exist():

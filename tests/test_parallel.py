@@ -323,7 +323,7 @@ def test_stance_streaming_equals_in_memory_table(stance_model, tmp_path, monkeyp
 
 
 def test_rebatch_cuts_exact_sizes():
-    from pipeline.stance.predict import rebatch
+    from pipeline.engine import rebatch
 
     frames = [pd.DataFrame({"x": range(a, b)}) for a, b in [(0, 3), (3, 3), (3, 10), (10, 11)]]
     out = list(rebatch(frames, 4))

@@ -240,7 +240,7 @@ def test_estimator_contract() -> None:
         model.transform(["text"])
     with pytest.raises(TypeError, match="re-iterable"):
         model.fit(t for t in texts)
-    with pytest.raises(ValueError, match="no_above must be a number in \\(0, 1\\], got 2"):
+    with pytest.raises(ValueError, match="TopicModel: no_above: input should be less than or equal to 1, got 2"):
         TopicModel(3, no_above=2).fit(texts)
     assert model.fit(texts) is model
     assert model.components_.shape == (3, len(model.vocabulary_))
@@ -355,9 +355,9 @@ def test_bad_engine_settings_are_config_errors(override: str, message: str, tmp_
 
 def test_estimator_refuses_bad_engine_params() -> None:
     texts = make_paragraphs()["text"].tolist()
-    with pytest.raises(ValueError, match="engine must be 'gensim' or 'tomotopy', got 'lda'"):
+    with pytest.raises(ValueError, match="engine: input should be 'gensim' or 'tomotopy', got 'lda'"):
         TopicModel(3, engine="lda").fit(texts)
-    with pytest.raises(ValueError, match=r"seed_words must have at most num_topics \(2\) lists, got 3"):
+    with pytest.raises(ValueError, match=r"seed_words: has 3 seed-word lists, more than topics.num_topics \(2\)"):
         TopicModel(2, seed_words=[["a"], ["b"], ["c"]]).fit(texts)
 
 

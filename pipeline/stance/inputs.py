@@ -1,5 +1,5 @@
-"""Input checks of :class:`~pipeline.stance.model.StanceClassifier`: its parameters, declared
-as data and checked in one place, and the forms its ``X`` may take."""
+"""Input checks of :class:`~pipeline.stance.model.StanceClassifier`: its parameters (through the
+config schema) and the forms its ``X`` may take."""
 
 from __future__ import annotations
 
@@ -7,57 +7,61 @@ import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..config import StanceConfig
+from ..config.params import check_params as schema_check
+
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _is_real(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def _is_targets(value: Any) -> bool:
     return value is None or (not isinstance(value, str | Mapping) and isinstance(value, Sequence) and len(value) > 0)
 
 
-#: blocks of features that ``block_weights`` may weigh (see ``model.BLOCK_PREFIXES``)
-BLOCKS = ("doc", "sentences", "windows", "chars", "lexicon", "target", "roles")
+def _pair(value: Any, off_allowed: bool) -> tuple[int, int] | None:
+    """``(min_n, max_n)`` when ``value`` is such a pair with ``1 <= min_n <= max_n`` (or ``(0, 0)`` if allowed)."""
+    if not (isinstance(value, tuple | list) and len(value) == 2 and all(_is_int(n) for n in value)):
+        return None
+    low, high = int(value[0]), int(value[1])
+    return (low, high) if (1 <= low <= high) or (off_allowed and low == high == 0) else None
 
-#: parameter -> (check, what is expected); checked in one place, by :func:`check_params`
-PARAM_RULES: dict[str, tuple[Any, str]] = {
-    "targets": (_is_targets, "None or a non-empty list of targets (name, aliases, case_sensitive_aliases)"),
-    "window": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
-    "C": (lambda v: _is_real(v) and v > 0, "a number > 0"),
-    "ngram_range": (lambda v: isinstance(v, tuple | list) and len(v) == 2 and all(_is_int(n) for n in v)
-                    and 1 <= v[0] <= v[1], "a pair (min_n, max_n) with 1 <= min_n <= max_n"),
-    "min_df": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
-    "class_weight": (lambda v: v is None or v == "balanced", "None or 'balanced'"),
-    "calibration": (lambda v: v in ("auto", "sigmoid", "isotonic", "none"), "'auto', 'sigmoid', 'isotonic' or 'none'"),
-    "calibration_folds": (lambda v: _is_int(v) and v >= 2, "an integer >= 2"),
-    "random_state": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
-    "target_features": (lambda v: isinstance(v, bool), "True or False"),
-    "per_target": (lambda v: isinstance(v, bool), "True or False"),
-    "char_ngram_range": (lambda v: isinstance(v, tuple | list) and len(v) == 2 and all(_is_int(n) for n in v)
-                         and (tuple(v) == (0, 0) or 1 <= v[0] <= v[1]),
-                         "(0, 0) for none or a pair (min_n, max_n) with 1 <= min_n <= max_n"),
-    "lexicon": (lambda v: isinstance(v, bool), "True or False"),
-    "char_scope": (lambda v: v in ("windows", "sentences", "doc"), "'windows', 'sentences' or 'doc'"),
-    "social_tokens": (lambda v: isinstance(v, bool), "True or False"),
-    "target_scope": (lambda v: v in ("sentences", "doc"), "'sentences' or 'doc'"),
-    "negation": (lambda v: isinstance(v, bool), "True or False"),
-    "roles": (lambda v: isinstance(v, bool), "True or False"),
-    "block_weights": (lambda v: v is None or (isinstance(v, Mapping) and all(
-        k in BLOCKS and _is_real(w) and w > 0 for k, w in v.items())),
-        "None or a mapping of blocks (doc, sentences, windows, chars, lexicon, target, roles) to weights > 0"),
-}
+
+#: the classifier's parameters that the ``stance`` config section defines under the same name
+SAME_AS_CONFIG = ("window", "C", "min_df", "class_weight", "calibration", "calibration_folds", "target_features",
+                  "per_target", "lexicon", "negation", "char_scope", "social_tokens", "target_scope", "roles")
 
 
 def check_params(estimator: Any) -> None:
-    """Raise ``ValueError`` naming the first parameter of ``estimator`` that breaks :data:`PARAM_RULES`."""
-    for name, (ok, expected) in PARAM_RULES.items():
-        value = getattr(estimator, name)
-        if not ok(value):
-            raise ValueError(f"{type(estimator).__name__}: parameter {name!r} must be {expected}, got {value!r}")
+    """Raise ``ValueError`` naming the first bad parameter of ``estimator``.
+
+    Types and ranges come from the ``stance`` section of the config schema
+    (:func:`pipeline.config.params.check_params`); only the shapes the config spells differently
+    are checked here: ``targets``, and the n-gram ranges (pairs, where the config has their bounds).
+    """
+    owner = type(estimator).__name__
+    params = estimator.get_params(deep=False)
+    values = {name: params[name] for name in SAME_AS_CONFIG}
+    values["seed"] = params["random_state"]
+    if not _is_targets(params["targets"]):
+        raise ValueError(f"{owner}: targets: expected None or a non-empty list of targets (name, aliases, "
+                         f"case_sensitive_aliases), got {params['targets']!r}")
+    words = _pair(params["ngram_range"], off_allowed=False)
+    if words is None:
+        raise ValueError(f"{owner}: ngram_range: expected a pair (min_n, max_n) with 1 <= min_n <= max_n, "
+                         f"got {params['ngram_range']!r}")
+    values["ngram_max"] = words[1]
+    chars = _pair(params["char_ngram_range"], off_allowed=True)
+    if chars is None:
+        raise ValueError(f"{owner}: char_ngram_range: expected (0, 0) for none or a pair (min_n, max_n) with "
+                         f"1 <= min_n <= max_n, got {params['char_ngram_range']!r}")
+    if chars[1]:
+        values["char_ngram_min"], values["char_ngram_max"] = chars
+    if params["block_weights"] is not None:  # None: every block weighs 1
+        values["block_weights"] = params["block_weights"]
+    schema_check(owner, StanceConfig, values, names={"seed": "random_state", "ngram_max": "ngram_range",
+                                                      "char_ngram_min": "char_ngram_range",
+                                                      "char_ngram_max": "char_ngram_range"})
 
 
 def _clean_text(value: Any) -> str:

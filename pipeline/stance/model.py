@@ -42,7 +42,6 @@ directory with ``dvc repro train_stance`` (or ``pipeline train_stance``).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -193,6 +192,16 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         The fitted classifier.
     calibration_ : str
         The calibration method used (``"none"`` when there was too little data).
+
+    Notes
+    -----
+    **Pairs.** The prediction methods (:meth:`predict_proba`, :meth:`predict`, :meth:`mentions`,
+    :meth:`evidence`, :meth:`analyze`) take ``X``: a sequence of ``(text, target)`` pairs, a
+    DataFrame with ``text`` and ``target`` columns, or a sequence of texts with ``targets``, the
+    target names parallel to ``X`` (each in ``target_names_``). They raise ``ValueError`` if a
+    target is unknown or ``X`` and ``targets`` differ in length, ``TypeError`` if ``X`` is a
+    single string or a one-shot iterator, and ``sklearn.exceptions.NotFittedError`` if the
+    classifier is not fitted.
 
     Examples
     --------
@@ -425,11 +434,8 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : sequence of (text, target) pairs, DataFrame, or sequence of str
-            Pairs, a DataFrame with ``text`` and ``target`` columns, or texts with ``targets``.
-        targets : sequence of str, optional
-            Target names parallel to ``X`` when ``X`` holds only texts; each must be in
-            ``target_names_``.
+        X, targets
+            The pairs, as described under *Pairs* in the class notes (which also lists the errors).
         n_jobs : int, default 1
             Worker processes (joblib semantics, as ``compute.n_jobs``) for at least
             ``_PARALLEL_MIN_PAIRS`` pairs; fewer pairs are scored in this process, as starting
@@ -440,15 +446,6 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         -------
         ndarray of shape (n_pairs, len(classes_))
             Each row sums to 1.
-
-        Raises
-        ------
-        ValueError
-            If a target is unknown or ``X`` and ``targets`` differ in length.
-        TypeError
-            If ``X`` is a single string or a one-shot iterator.
-        sklearn.exceptions.NotFittedError
-            If the classifier is not fitted.
 
         Examples
         --------
@@ -474,24 +471,12 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : sequence of (text, target) pairs, DataFrame, or sequence of str
-            Pairs, a DataFrame with ``text`` and ``target`` columns, or texts with ``targets``.
-        targets : sequence of str, optional
-            Target names parallel to ``X`` when ``X`` holds only texts; each must be in
-            ``target_names_``.
+        X, targets
+            The pairs, as described under *Pairs* in the class notes (which also lists the errors).
 
         Returns
         -------
         ndarray of str, shape (n_pairs,)
-
-        Raises
-        ------
-        ValueError
-            If a target is unknown or ``X`` and ``targets`` differ in length.
-        TypeError
-            If ``X`` is a single string or a one-shot iterator.
-        sklearn.exceptions.NotFittedError
-            If the classifier is not fitted.
 
         Examples
         --------
@@ -506,24 +491,12 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : sequence of (text, target) pairs, DataFrame, or sequence of str
-            Pairs, a DataFrame with ``text`` and ``target`` columns, or texts with ``targets``.
-        targets : sequence of str, optional
-            Target names parallel to ``X`` when ``X`` holds only texts; each must be in
-            ``target_names_``.
+        X, targets
+            The pairs, as described under *Pairs* in the class notes (which also lists the errors).
 
         Returns
         -------
         ndarray of int64, shape (n_pairs,)
-
-        Raises
-        ------
-        ValueError
-            If a target is unknown or ``X`` and ``targets`` differ in length.
-        TypeError
-            If ``X`` is a single string or a one-shot iterator.
-        sklearn.exceptions.NotFittedError
-            If the classifier is not fitted.
 
         Examples
         --------
@@ -573,26 +546,14 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : sequence of (text, target) pairs, DataFrame, or sequence of str
-            Pairs, a DataFrame with ``text`` and ``target`` columns, or texts with ``targets``.
-        targets : sequence of str, optional
-            Target names parallel to ``X`` when ``X`` holds only texts; each must be in
-            ``target_names_``.
+        X, targets
+            The pairs, as described under *Pairs* in the class notes (which also lists the errors).
         labels : sequence of str, optional
             The label whose evidence is wanted, parallel to ``X``.
 
         Returns
         -------
         list of str
-
-        Raises
-        ------
-        ValueError
-            If a target is unknown or ``X`` and ``targets`` differ in length.
-        TypeError
-            If ``X`` is a single string or a one-shot iterator.
-        sklearn.exceptions.NotFittedError
-            If the classifier is not fitted.
 
         Examples
         --------
@@ -622,15 +583,6 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         -------
         StanceAnalysis
             Probabilities in :data:`LABELS` column order; NaN rows and empty evidence for ``none``.
-
-        Raises
-        ------
-        ValueError
-            If a target is unknown or ``X`` and ``targets`` differ in length.
-        TypeError
-            If ``X`` is a single string or a one-shot iterator.
-        sklearn.exceptions.NotFittedError
-            If the classifier is not fitted.
 
         Examples
         --------
@@ -685,33 +637,48 @@ def _column_weights(vectorizer: TfidfVectorizer, block_weights: dict[str, float]
 # ---------------------------------------------------------------------- model directory
 
 
-_SKOPS_ID = re.compile(rb'("__id__": )(\d+)|("file": ")(\d+)(\.npy")')
 #: a fixed timestamp for every zip entry (the zip format's earliest), so equal models give equal bytes
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def _renumber_skops_ids(node: Any, numbers: dict[int, int]) -> None:
+    """Renumber, in place and in document order, the object ids of a skops ``schema.json`` tree.
+
+    skops marks each saved object with ``"__id__": <id>`` and each array with ``"file": "<id>.npy"``
+    (``skops.io``'s documented persistence format); ids become 1, 2, ... by first appearance.
+    """
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "__id__" and isinstance(value, int):
+                node[key] = numbers.setdefault(value, len(numbers) + 1)
+            elif key == "file" and isinstance(value, str) and value.endswith(".npy") and value[:-4].isdigit():
+                node[key] = f"{numbers.setdefault(int(value[:-4]), len(numbers) + 1)}.npy"
+            else:
+                _renumber_skops_ids(value, numbers)
+    elif isinstance(node, list):
+        for value in node:
+            _renumber_skops_ids(value, numbers)
 
 
 def canonical_skops(data: bytes) -> bytes:
     """The same skops archive with reproducible bytes.
 
     skops names objects and array files by ``id()`` (a memory address) and stamps zip
-    entries with the current time, so two dumps of the same model differ. This renumbers
-    every id in order of first appearance in ``schema.json`` (a one-to-one map, so the
-    references between objects are unchanged), renames the ``<id>.npy`` entries to match
-    and writes every entry, in the original order, with a fixed timestamp.
+    entries with the current time, so two dumps of the same model differ. This parses
+    ``schema.json``, renumbers every id in order of first appearance (a one-to-one map, so the
+    references between objects are unchanged), writes it back as skops does (``json.dumps``,
+    indent 2), renames the ``<id>.npy`` entries to match and writes every entry, in the
+    original order, with a fixed timestamp.
     """
     import io
     import zipfile
 
     with zipfile.ZipFile(io.BytesIO(data)) as source:
-        schema = source.read("schema.json")
-        numbers: dict[bytes, bytes] = {}
-
-        def renumber(match: re.Match[bytes]) -> bytes:
-            old = match.group(2) or match.group(4)
-            new = numbers.setdefault(old, str(len(numbers) + 1).encode())
-            return match.group(1) + new if match.group(2) else match.group(3) + new + match.group(5)
-
-        schema = _SKOPS_ID.sub(renumber, schema)
+        state = json.loads(source.read("schema.json"))
+        numbers: dict[int, int] = {}
+        _renumber_skops_ids(state, numbers)
+        schema = json.dumps(state, indent=2).encode()
+        del state
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w") as target:
             for info in source.infolist():
@@ -719,9 +686,9 @@ def canonical_skops(data: bytes) -> bytes:
                 if name == "schema.json":
                     content = schema
                 else:
-                    stem = name.removesuffix(".npy").encode()
-                    if name.endswith(".npy") and stem in numbers:
-                        name = numbers[stem].decode() + ".npy"
+                    stem = name.removesuffix(".npy")
+                    if name.endswith(".npy") and stem.isdigit() and int(stem) in numbers:
+                        name = f"{numbers[int(stem)]}.npy"
                     content = source.read(info.filename)
                 entry = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
                 entry.compress_type = info.compress_type

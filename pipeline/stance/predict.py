@@ -20,8 +20,9 @@ paragraphs at a time from the Parquet table, classifies each batch in ``compute.
 worker processes (in this one with a single batch), appends its rows to ``stance.output``
 (row groups of 50,000 rows) and counts them into the summary, so memory does not grow with
 the table. With ``compute.engine: dask`` the workers of a Dask cluster read the table
-themselves, ``compute.partition_rows`` paragraphs per partition, and classify them
-(:func:`classify_partition`); this process only writes and counts. The tables do not depend on
+themselves, ``compute.partition_rows`` paragraphs per partition, and classify them; this process
+only writes and counts. The stage is :func:`classify_partition` (pure), mapped over the table by
+:func:`pipeline.engine.map_frames`, with :class:`SummaryCounts` as its fold. The tables do not depend on
 the engine, ``n_jobs``, the batch size or the partitions, and are byte for byte those of
 :func:`classify_paragraphs` and :func:`summarize` on the whole table.
 
@@ -33,9 +34,7 @@ trained with; otherwise the stage stops and asks for ``train_stance`` to run aga
 from __future__ import annotations
 
 import logging
-from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
-from functools import partial
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +42,11 @@ import numpy as np
 import pandas as pd
 
 from ..config import ComputeConfig, Config
-from ..errors import ConfigError, DataError
+from ..engine import map_frames, require_columns, write_frames
+from ..errors import ConfigError
 from ..io import ParquetBatchWriter, ensure_free_space, path_bytes, read_parquet, write_parquet
-from ..logs import progress
 from ..paragraphs import ParagraphSource
-from ..parallel import ordered_map
-from .model import LABELS, NONE_LABEL, StanceAnalysis, StanceClassifier, load_stance_artifact
+from .model import LABELS, NONE_LABEL, StanceClassifier, load_stance_artifact
 from .targets import target_spec
 
 log = logging.getLogger(__name__)
@@ -59,42 +57,24 @@ OUTPUT_LABELS = (*LABELS, NONE_LABEL)
 ROW_GROUP_ROWS = 50_000
 
 
-def _analyze_batch(model: StanceClassifier, targets: list[str], batch: list[str]) -> StanceAnalysis:
-    """:meth:`StanceClassifier.analyze` of every paragraph of ``batch`` x every target (for workers too)."""
-    return model.analyze([text for text in batch for _ in targets], targets * len(batch))
-
-
 def classify_partition(frame: pd.DataFrame, model: StanceClassifier, targets: Sequence[str]) -> pd.DataFrame:
-    """The ``stance.output`` rows of one partition of paragraphs (``doc_id``, ``para_id``, ``text``); pure.
+    """The ``stance.output`` rows of some paragraphs (``doc_id``, ``para_id``, ``text``): the stage's pure function.
 
-    What a Dask worker runs over its part of the paragraph table: the rows equal those of
-    :func:`classify_paragraphs` for the same paragraphs.
+    Every paragraph x every target, in paragraph order then target order, through
+    :meth:`StanceClassifier.analyze`. :func:`pipeline.engine.map_frames` maps it over the table
+    (batches in worker processes, or partitions on Dask workers); :func:`classify_paragraphs`
+    and :meth:`pipeline.Bundle.analyze` call it too.
     """
     targets = list(targets)
-    result = _analyze_batch(model, targets, _texts(frame["text"]))
+    texts = _texts(frame["text"])
+    result = model.analyze([text for text in texts for _ in targets], targets * len(texts))
     return _rows(frame[["doc_id", "para_id"]], targets, result.labels, [result.probabilities], result.evidence,
                  [result.mentions])
 
 
-def classify_partitions(model: StanceClassifier, path: Path, num_rows: int, targets: Sequence[str],
-                        compute: ComputeConfig, align: int) -> Iterator[pd.DataFrame]:
-    """:func:`classify_partition` of every partition of the Parquet table at ``path``, on Dask workers, in order.
-
-    Partitions hold about ``compute.partition_rows`` paragraphs (whole multiples of ``align``);
-    the workers read them from ``path`` themselves, and the model is sent to each worker once.
-    """
-    from ..distributed import map_parquet, read_rows, row_ranges
-
-    ranges = row_ranges(num_rows, compute.partition_rows, align=align)
-    func = partial(classify_partition, targets=list(targets))
-    meta = func(read_rows(str(path), (0, 0), REQUIRED_COLUMNS), model)
-    frames = map_parquet(func, path, REQUIRED_COLUMNS, ranges, meta, compute, model)
-    yield from progress(frames, total=len(ranges), desc="stance", unit="partition")
-
-
 def classify_paragraphs(model: StanceClassifier, paragraphs: pd.DataFrame, targets: Sequence[str],
                         batch_size: int = 2000, n_jobs: int = 1) -> pd.DataFrame:
-    """Stance rows for every paragraph x target (pure: no I/O).
+    """Stance rows for every paragraph x target of an in-memory table (pure: no I/O).
 
     Parameters
     ----------
@@ -115,22 +95,12 @@ def classify_paragraphs(model: StanceClassifier, paragraphs: pd.DataFrame, targe
     DataFrame
         The ``stance.output`` table described in the module docstring.
     """
-    targets = list(targets)
-    ids = paragraphs[["doc_id", "para_id"]]
-    texts = _texts(paragraphs["text"])
-    labels: list[str] = []
-    probabilities: list[np.ndarray] = []
-    evidence: list[str] = []
-    mentions: list[np.ndarray] = []
-    starts = range(0, len(paragraphs), batch_size)
-    batches = (texts[start:start + batch_size] for start in starts)
-    results = ordered_map(partial(_analyze_batch, model, targets), batches, n_jobs)
-    for result in progress(results, total=len(starts), desc="stance", unit="batch"):
-        labels.extend(result.labels)
-        probabilities.append(result.probabilities)
-        evidence.extend(result.evidence)
-        mentions.append(result.mentions)
-    return _rows(ids, targets, labels, probabilities, evidence, mentions)
+    source = ParagraphSource(paragraphs, batch_size)
+    frames = list(map_frames(classify_partition, source, REQUIRED_COLUMNS, batch_size=batch_size,
+                             args=(model, list(targets)), n_jobs=n_jobs, desc="stance"))
+    if not frames:
+        return classify_partition(paragraphs[list(REQUIRED_COLUMNS)], model, targets)
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
 def _texts(text: pd.Series) -> list[str]:
@@ -158,48 +128,6 @@ def _rows(ids: pd.DataFrame, targets: list[str], labels: list[str], probabilitie
     rows["doc_id"] = rows["doc_id"].astype(ids["doc_id"].dtype)
     rows["para_id"] = rows["para_id"].astype(ids["para_id"].dtype)
     return rows
-
-
-def rebatch(frames: Iterable[pd.DataFrame], size: int) -> Iterator[pd.DataFrame]:
-    """The rows of ``frames``, in order, as frames of exactly ``size`` rows (the last one may be shorter)."""
-    pending: list[pd.DataFrame] = []
-    count = 0
-    for frame in frames:
-        if not len(frame):
-            continue
-        pending.append(frame)
-        count += len(frame)
-        while count >= size:
-            whole = pd.concat(pending, ignore_index=True) if len(pending) > 1 else pending[0]
-            yield whole.iloc[:size].reset_index(drop=True)
-            rest = whole.iloc[size:].reset_index(drop=True)
-            pending, count = ([rest] if len(rest) else []), len(rest)
-    if count:
-        yield pd.concat(pending, ignore_index=True) if len(pending) > 1 else pending[0].reset_index(drop=True)
-
-
-def classify_batches(model: StanceClassifier, batches: Iterable[pd.DataFrame], targets: Sequence[str],
-                     n_jobs: int = 1, total: int | None = None) -> Iterator[pd.DataFrame]:
-    """:func:`classify_paragraphs` of each paragraph batch, lazily and in order.
-
-    Each frame of ``batches`` (``doc_id``, ``para_id``, ``text``) is classified as one batch, in
-    ``n_jobs`` worker processes that stay up for the whole stream (at most ``2 * n_jobs``
-    batches ahead of the consumer); its rows are yielded as soon as they are ready. With the
-    batches of :func:`classify_paragraphs` (``batch_size`` paragraphs each), the concatenated
-    frames are its table.
-    """
-    targets = list(targets)
-    in_flight: deque[pd.DataFrame] = deque()  # ids of the batches handed out and not yet yielded
-
-    def texts() -> Iterator[list[str]]:
-        for batch in batches:
-            in_flight.append(batch[["doc_id", "para_id"]])
-            yield _texts(batch["text"])
-
-    results = ordered_map(partial(_analyze_batch, model, targets), texts(), n_jobs)
-    for result in progress(results, total=total, desc="stance", unit="batch"):
-        yield _rows(in_flight.popleft(), targets, result.labels, [result.probabilities], result.evidence,
-                    [result.mentions])
 
 
 class SummaryCounts:
@@ -251,23 +179,14 @@ class SummaryCounts:
 
 
 def summarize(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per document and target: paragraph count and the count of each label (pure)."""
-    if rows.empty:
-        empty = {"doc_id": rows["doc_id"], "target": rows["target"], "paragraphs": pd.Series([], dtype="int64")}
-        return pd.DataFrame({**empty, **{label: pd.Series([], dtype="int64") for label in OUTPUT_LABELS}})
-    counts = pd.crosstab([rows["doc_id"], rows["target"]], rows["label"])
-    counts = counts.reindex(columns=list(OUTPUT_LABELS), fill_value=0).astype("int64")
-    counts.insert(0, "paragraphs", counts.sum(axis=1).astype("int64"))
-    counts.columns.name = None
-    summary = counts.reset_index()
-    # keep the input's document order and the configured target order
-    doc_order = {d: i for i, d in enumerate(pd.unique(rows["doc_id"]))}
-    target_order = {t: i for i, t in enumerate(pd.unique(rows["target"]))}
-    summary = summary.sort_values(["doc_id", "target"], key=lambda col: col.map(
-        doc_order if col.name == "doc_id" else target_order)).reset_index(drop=True)
-    summary["doc_id"] = summary["doc_id"].astype(rows["doc_id"].dtype)
-    summary["target"] = summary["target"].astype("string")
-    return summary
+    """Per document and target: paragraph count and the count of each label (pure).
+
+    ``rows`` as :func:`classify_paragraphs` gives them (every target of each paragraph, in
+    order); the same table :class:`SummaryCounts` counts batch by batch.
+    """
+    counts = SummaryCounts(list(pd.unique(rows["target"].astype(object))))
+    counts.add(rows)
+    return counts.table()
 
 
 def _check_targets(config: Config, model: StanceClassifier) -> list[str]:
@@ -287,10 +206,7 @@ def main(config: Config) -> None:
     # One row per paragraph x target with an evidence sentence: about the paragraph table's size.
     ensure_free_space(settings.output, path_bytes(settings.input), "stance.output")
     source = ParagraphSource(settings.input, settings.batch_size)
-    missing = [c for c in REQUIRED_COLUMNS if c not in source.columns]
-    if missing:
-        raise DataError(f"{settings.input}: missing column(s) {', '.join(missing)}; "
-                        f"expected the paragraph table written by the chunk stage")
+    require_columns(source, REQUIRED_COLUMNS, settings.input)
     log.info("stance: %d paragraphs x %d targets", source.num_rows, len(targets))
     if source.num_rows == 0:
         log.warning("stance: %s holds no paragraphs; writing empty tables", settings.input)
@@ -325,7 +241,7 @@ def write_stance(model: StanceClassifier, source: ParagraphSource, targets: Sequ
     ``batch_size`` at a time; their rows go to ``output`` in row groups of
     :data:`ROW_GROUP_ROWS`, and the summary is counted as they pass, so only a few batches
     are in memory at once. With ``compute.engine: dask`` and a Parquet ``source``, Dask
-    workers read and classify partitions of the table instead (:func:`classify_partitions`).
+    workers read and classify partitions of the table instead (:func:`pipeline.engine.map_frames`).
     The files are those :func:`classify_paragraphs`, :func:`summarize` and
     :func:`~pipeline.io.write_parquet` give (byte for byte), whatever the engine. ``source``
     must hold at least one paragraph.
@@ -339,20 +255,10 @@ def write_stance(model: StanceClassifier, source: ParagraphSource, targets: Sequ
     """
     targets = list(targets)
     counts = SummaryCounts(targets)
-    if compute is not None and compute.engine == "dask" and source.path is not None:
-        classified = classify_partitions(model, source.path, source.num_rows, targets, compute, batch_size)
-    else:
-        batches = rebatch(source.batches(list(REQUIRED_COLUMNS)), batch_size)
-        classified = classify_batches(model, batches, targets, n_jobs, -(-source.num_rows // batch_size))
-
-    def counted() -> Iterator[pd.DataFrame]:
-        for rows in classified:
-            counts.add(rows)
-            yield rows
-
+    frames = map_frames(classify_partition, source, REQUIRED_COLUMNS, batch_size=batch_size, args=(model, targets),
+                        n_jobs=n_jobs, compute=compute, desc="stance")
     with ParquetBatchWriter(output) as sink:
-        for group in rebatch(counted(), ROW_GROUP_ROWS):
-            sink.write(group)
+        write_frames(frames, sink, row_group_rows=ROW_GROUP_ROWS, folds=[counts])
     table = counts.table()
     write_parquet(summary, table)
     return {label: int(n) for label, n in zip(OUTPUT_LABELS, counts.labels, strict=True)}, len(table)

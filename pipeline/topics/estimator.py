@@ -18,12 +18,13 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from ..config import DISCOURSE_STOPWORDS
+from ..config import DISCOURSE_STOPWORDS, TopicsConfig
+from ..config.params import check_params
 from ..errors import DataError
 from . import engines
 from .corpus import BowCorpus, TokenCorpus
 from .inference import GAMMA_THRESHOLD, TopicInference
-from .params import PARAM_RULES, refuse_iterator
+from .params import refuse_iterator
 from .preprocess import Preprocessor, default_stopwords
 from .storage import TopicStorage
 
@@ -172,22 +173,8 @@ class TopicModel(TopicStorage, TopicInference, BaseEstimator):
     # ------------------------------------------------------------------ fitting
 
     def _check_params(self) -> None:
-        for name, (ok, expected) in PARAM_RULES.items():
-            value = getattr(self, name)
-            if not ok(value):
-                raise ValueError(f"TopicModel: {name} must be {expected}, got {value!r}")
-        if self.max_token_chars < self.min_token_chars:
-            raise ValueError(f"TopicModel: max_token_chars must be >= min_token_chars ({self.min_token_chars}), "
-                             f"got {self.max_token_chars!r}")
-        if len(self.seed_words) > self.num_topics:
-            raise ValueError(f"TopicModel: seed_words must have at most num_topics ({self.num_topics}) lists, "
-                             f"got {len(self.seed_words)}")
-        if self.engine == "gensim" and self.gensim_workers > 1 and "auto" in (self.alpha, self.eta):
-            raise ValueError("TopicModel: gensim_workers > 1 (LdaMulticore) cannot learn alpha or eta ('auto'), "
-                             f"got alpha={self.alpha!r}, eta={self.eta!r}")
-        if self.eta == "auto" and (self.engine == "tomotopy" or any(self.seed_words)):
-            raise ValueError("TopicModel: eta='auto' works only with engine 'gensim' and no seed_words, "
-                             f"got engine {self.engine!r} and {sum(map(len, self.seed_words))} seed words")
+        """Validate the parameters through ``topics`` of the config schema (same ranges, same messages)."""
+        check_params(type(self).__name__, TopicsConfig, self.get_params())
 
     def make_preprocessor(self) -> Preprocessor:
         """The tokenisation these parameters define (the fitted one is ``preprocessor_``).

@@ -162,23 +162,3 @@ def score_meta(model: TopicModel) -> Any:
     empty = pd.DataFrame({"doc_id": pd.Series([], dtype=object), "para_id": pd.Series([], dtype="int64"),
                           "text": pd.Series([], dtype=object)})
     return score_frame(empty, model)
-
-
-def row_frames(source: ParagraphSource, ranges: Sequence[tuple[int, int]]) -> Iterator[Any]:
-    """The source's ``SCORE_COLUMNS`` in the given consecutive row ranges, reading it once."""
-    import pandas as pd
-
-    held: list[Any] = []
-    have = 0
-    ranges = iter(ranges)
-    current = next(ranges, None)
-    for batch in source.batches(list(SCORE_COLUMNS)):
-        held.append(batch)
-        have += len(batch)
-        while current is not None and have >= current[1] - current[0]:
-            frame = pd.concat(held, ignore_index=True) if len(held) > 1 else held[0]
-            size = current[1] - current[0]
-            yield frame.iloc[:size].reset_index(drop=True)
-            rest = frame.iloc[size:].reset_index(drop=True)
-            held, have = ([rest] if len(rest) else []), len(rest)
-            current = next(ranges, None)

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..config import ComputeConfig, Config, TopicsConfig
 from ..distributed import dask_client
+from ..engine import map_frames, write_frames
 from ..errors import DataError, InputError
 from ..io import ParquetBatchWriter, ensure_free_space, path_bytes, sha256_file, write_json, write_parquet
 from ..logs import progress
@@ -38,7 +39,6 @@ from .partitioned import (
     SCORE_COLUMNS,
     SampledSource,
     fitting_rows,
-    row_frames,
     sample_rows,
     score_frame,
     score_meta,
@@ -227,6 +227,32 @@ def _theta(model: TopicModel, block: tuple[np.ndarray, np.ndarray]) -> np.ndarra
     return model.transform_ids(*block)
 
 
+class ScoreTotals:
+    """The scoring pass's fold: topic shares summed, dominant-topic counts, paragraphs without vocabulary."""
+
+    def __init__(self, num_topics: int) -> None:
+        self.columns = [f"topic_{t}" for t in range(num_topics)]
+        self.share_sum = np.zeros(num_topics, dtype=np.float64)
+        self.dominant = np.zeros(num_topics, dtype=np.int64)
+        self.without_vocabulary = 0
+        self.paragraphs = 0
+
+    def add(self, frame: Any) -> None:
+        """Count the per-paragraph rows of ``frame`` (as :func:`score_frame` makes them)."""
+        self.share_sum += np.ascontiguousarray(frame[self.columns].to_numpy(dtype=np.float64)).sum(axis=0)
+        self.dominant += np.bincount(frame["dominant_topic"].to_numpy(), minlength=len(self.columns))
+        self.without_vocabulary += int((frame["n_words"].to_numpy() == 0).sum())
+        self.paragraphs += len(frame)
+
+    def result(self, num_rows: int) -> dict[str, Any]:
+        """The totals, after checking that ``num_rows`` paragraphs (the table's length) were scored."""
+        if self.paragraphs != num_rows:
+            raise DataError(f"the paragraph table changed while it was being read ({num_rows} rows, "
+                            f"then {self.paragraphs})")
+        return {"prevalence": self.share_sum / max(self.paragraphs, 1), "dominant": self.dominant,
+                "without_vocabulary": self.without_vocabulary, "paragraphs": self.paragraphs}
+
+
 def score_corpus(model: TopicModel, corpus: TokenCorpus, source: ParagraphSource, sink: Any,
                  n_jobs: int = 1) -> dict[str, Any]:
     """Write every paragraph's topic distribution to ``sink`` batch by batch; return running totals.
@@ -236,12 +262,8 @@ def score_corpus(model: TopicModel, corpus: TokenCorpus, source: ParagraphSource
     """
     import pandas as pd
 
-    k = model.num_topics
-    share_sum = np.zeros(k, dtype=np.float64)
-    dominant = np.zeros(k, dtype=np.int64)
-    without_vocabulary = 0
+    totals = ScoreTotals(model.num_topics)
     mapping = model.corpus_mapping_
-    columns = [f"topic_{t}" for t in range(k)]
     pending: deque[tuple[Any, np.ndarray, np.ndarray]] = deque()  # batches handed out, not yet written
     rows_read = 0
 
@@ -272,70 +294,33 @@ def score_corpus(model: TopicModel, corpus: TokenCorpus, source: ParagraphSource
             "dominant_prob": theta.max(axis=1) if len(theta) else np.zeros(0),
             "n_words": n_words,
         })
-        sink.write(pd.concat([frame, pd.DataFrame(theta, columns=columns)], axis=1))
-        share_sum += theta.sum(axis=0)
-        dominant += np.bincount(top, minlength=k)
-        without_vocabulary += int((n_words == 0).sum())
+        frame = pd.concat([frame, pd.DataFrame(theta, columns=totals.columns)], axis=1)
+        totals.add(frame)
+        sink.write(frame)
     if rows_read != len(corpus) or source.num_rows != len(corpus):
         raise DataError(f"the paragraph table changed while it was being read ({len(corpus)} rows, "
                         f"then {max(rows_read, source.num_rows)})")
-    n = max(len(corpus), 1)
-    return {"prevalence": share_sum / n, "dominant": dominant, "without_vocabulary": without_vocabulary,
-            "paragraphs": len(corpus)}
-
-
-def write_scores(frames: Iterable[Any], num_topics: int, sink: Any, piece_rows: int) -> dict[str, Any]:
-    """Write per-paragraph topic frames (from :func:`score_frame`) to ``sink`` and sum them up.
-
-    Frames are written in pieces of ``piece_rows`` rows, the batches :func:`score_corpus` writes,
-    so both paths give the same file; the totals are those of :func:`score_corpus`.
-    """
-    columns = [f"topic_{t}" for t in range(num_topics)]
-    share_sum = np.zeros(num_topics, dtype=np.float64)
-    dominant = np.zeros(num_topics, dtype=np.int64)
-    without_vocabulary = 0
-    paragraphs = 0
-    for frame in progress(frames, desc="scoring", unit="partition"):
-        for start in range(0, len(frame), piece_rows):
-            piece = frame.iloc[start:start + piece_rows].reset_index(drop=True)
-            sink.write(piece)
-            share_sum += np.ascontiguousarray(piece[columns].to_numpy(dtype=np.float64)).sum(axis=0)
-            dominant += np.bincount(piece["dominant_topic"].to_numpy(), minlength=num_topics)
-            without_vocabulary += int((piece["n_words"].to_numpy() == 0).sum())
-            paragraphs += len(piece)
-    n = max(paragraphs, 1)
-    return {"prevalence": share_sum / n, "dominant": dominant, "without_vocabulary": without_vocabulary,
-            "paragraphs": paragraphs}
+    return totals.result(len(corpus))
 
 
 def score_partitions(model: TopicModel, source: ParagraphSource, sink: Any,
                      compute: ComputeConfig | None, client: Any = None) -> dict[str, Any]:
-    """Score every paragraph from its text, partition by partition, here or on Dask workers.
+    """Score every paragraph from its text (:func:`score_frame`), through :func:`pipeline.engine.map_frames`.
 
-    Partitions are ``compute.partition_rows`` rows (rounded to whole read batches); with
-    ``compute.engine: dask`` a Parquet source is read by the workers themselves
-    (:func:`~pipeline.distributed.map_parquet`) and a slim copy of the model is broadcast to
-    them (through ``client`` when given, else a client opened for the call). Returns the totals
-    of :func:`score_corpus`; the rows written are the same as its.
+    Batches of ``source.batch_size`` paragraphs in ``compute.n_jobs`` worker processes, or, with
+    ``compute.engine: dask`` and a Parquet source, partitions of ``compute.partition_rows`` rows
+    (whole read batches) that Dask workers read themselves, with a slim copy of the model
+    broadcast to them (through ``client`` when given). The rows go to ``sink`` in pieces of
+    ``source.batch_size`` rows, the batches :func:`score_corpus` writes, so both paths give the
+    same file; returns the totals of :func:`score_corpus`.
     """
-    from ..distributed import dask_map, map_parquet, row_ranges
-
-    compute = compute if compute is not None else ComputeConfig()
+    n_jobs = compute.n_jobs if compute is not None else 1
     slim = scoring_model(model)
-    ranges = row_ranges(source.num_rows, compute.partition_rows, align=source.batch_size)
-    if compute.engine == "dask" and source.path is not None:
-        frames: Iterable[Any] = map_parquet(score_frame, source.path, SCORE_COLUMNS, ranges, score_meta(slim),
-                                            compute, slim, client=client)
-    elif compute.engine == "dask":
-        frames = dask_map(functools.partial(score_frame, model=slim), row_frames(source, ranges), compute,
-                          client=client)
-    else:
-        frames = (score_frame(frame, slim) for frame in row_frames(source, ranges))
-    totals = write_scores(frames, model.num_topics, sink, source.batch_size)
-    if totals["paragraphs"] != source.num_rows:
-        raise DataError(f"the paragraph table changed while it was being read ({source.num_rows} rows, "
-                        f"then {totals['paragraphs']})")
-    return totals
+    frames = map_frames(score_frame, source, SCORE_COLUMNS, batch_size=source.batch_size, args=(slim,),
+                        n_jobs=n_jobs, compute=compute, desc="scoring", meta=score_meta(slim), client=client)
+    totals = ScoreTotals(model.num_topics)
+    write_frames(frames, sink, row_group_rows=source.batch_size, folds=[totals])
+    return totals.result(source.num_rows)
 
 
 def quality_metrics(model: TopicModel, corpus: TokenCorpus, seed: int, limit: int) -> dict[str, Any]:

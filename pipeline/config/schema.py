@@ -1,8 +1,9 @@
-"""Typed, validated configuration.
+"""The configuration schema: one pydantic model per section, the single definition of every
+parameter (type, range, default).
 
-The YAML file is parsed once, at the edge, into the models below; nothing deeper in the
-package reads raw dicts. Every model forbids unknown keys, so a typo such as
-``topics.num_topcs`` is an error that names the key instead of a silently ignored value.
+Every model forbids unknown keys, so a typo such as ``topics.num_topcs`` is an error that names the
+key instead of a silently ignored value. Reading YAML and overrides is :mod:`pipeline.config.loader`;
+the domain data behind the defaults is :mod:`pipeline.config.defaults`.
 """
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .errors import ConfigError
-
-DEFAULT_CONFIG = Path("configs/default.yaml")
+from .defaults import (
+    DEFAULT_LINE_PATTERNS,
+    DEFAULT_PARAGRAPH_PATTERNS,
+    DISCOURSE_STOPWORDS,
+    PROCEDURAL_PATTERNS,
+    TARGETS,
+)
 
 
 class _Section(BaseModel):
@@ -49,38 +53,6 @@ class DedupConfig(_Section):
         if num_perm is not None and num_perm % bands:
             raise ValueError(f"must divide chunk.dedup.num_perm ({num_perm})")
         return bands
-
-
-#: page furniture: dropped wherever the line stands, even inside a wrapped paragraph
-DEFAULT_LINE_PATTERNS = [
-    r"(?i)^\s*(page\s+)?\d{1,4}\s*$",
-    r"^\s*[-–—]\s*\d{1,4}\s*[-–—]\s*$",
-    r"(?i)^\s*(page\s+)?\d{1,4}\s*(/|of)\s*\d{1,4}\s*$",
-    r"^\s*[A-Z]{1,2}/(?:[A-Z0-9.]+/)*[A-Z0-9.]*\d[A-Z0-9.]*(\s*\([A-Z]\))?\s*$",
-    r"^\s*\d{2}-\d{5}\s*(\([A-Z]\))?\s*$",
-    r"^\s*(\d{1,4}\s+\d{2}-\d{5}|\d{2}-\d{5}\s+\d{1,4})\s*(\([A-Z]\))?\s*$",  # page and job number on one line
-    r"^\s*(\d{1,4}\s+)?General Assembly\s+[-–—]\s+[A-Z][a-z]+(-[a-z]+)?\s+session(\s+\d{1,4})?\s*$",  # UN running header
-    r"^\s*[*•·#~_=-]{1,5}\s*$",
-]
-
-#: web boilerplate: dropped when it stands as a paragraph of its own
-DEFAULT_PARAGRAPH_PATTERNS = [
-    r"(?i)^\s*leave a (reply|comment)\s*$",
-    r"(?i)^\s*sharing is caring!?\s*$",
-    r"(?i)^\s*(re)?published (by|on|in)\b.{0,80}$",
-    r"(?i)^\s*(share|tweet|email|print)( (this|on|via|article)\b.{0,60})?\s*$",
-    r"(?i)^\s*share (this|on)\b.{0,80}$",
-    r"(?i)^.{0,100}\b(please (consider )?subscrib\w*|subscribe (now|today|here|for free|to (our|my|the) (newsletter|channel|substack|mailing list|updates)))\b.{0,200}$",
-    r"(?i)^\s*(click|tap) here\b.{0,120}$",
-    r"(?i)^\s*follow us\b.{0,120}$",
-    r"(?i)^\s*the views expressed in this article are\b.*$",
-    r"(?i)^\s*be the first to read breaking news\b.*$",
-    r"(?i)^\s*(more|read more) on (the|this) subject\b.*$",
-    r"(?i)^\s*(related|read more|see also)\s*:.{0,200}$",
-    r"(?i)^\s*(photo|image|credit|source)\s*:.{0,150}$",
-    r"(?i)^\s*advertisement\s*$",
-    r"(?i)^\s*all rights reserved\.?.{0,80}$",
-]
 
 
 class ChunkConfig(_Section):
@@ -128,28 +100,6 @@ class ChunkConfig(_Section):
         except LookupError:
             raise ValueError(f"unknown text encoding {name!r}") from None
         return name
-
-
-#: default ``topics.stopwords_extra``: generic words of speeches and news that sit in the top words of
-#: many topics without telling them apart (chosen on UN General Debate sessions 75 and 79: mean NPMI
-#: 0.100 -> 0.115 over three seeds, K=20); multi-word entries would match collocation tokens
-DISCOURSE_STOPWORDS = (
-    "also", "continue", "countries", "country", "express", "great", "important", "including", "let", "like",
-    "need", "new", "people", "said", "time", "today", "way", "wish", "world", "year", "years",
-)
-
-#: the default ``topics.procedural_patterns``: the courtesies of diplomatic speeches and statements
-PROCEDURAL_PATTERNS = (
-    r"\bcongratulat",
-    r"\b(have|has) the (honou?r|privilege|pleasure) (to|of)\b",
-    r"\b(your|his|her) (election|assumption of|presidency of)\b",
-    r"\b(thank|thanks|gratitude|appreciation|tribute|commend)\b.{0,120}\b(President|Secretary[- ]General|"
-    r"predecessor|outgoing|Chair)",
-    r"\b(President|Secretary[- ]General|predecessor)\b.{0,120}\b(thank|gratitude|appreciation|tribute|commend)",
-    r"\bassure you\b.{0,60}\b(support|cooperation)\b",
-    r"\b(skil+ful|able|wise|outstanding|exemplary) (leadership|stewardship|guidance)\b",
-    r"\bpresiding over\b",
-)
 
 
 class TopicsConfig(_Section):
@@ -265,47 +215,7 @@ class TargetConfig(_Section):
         return _check_patterns(aliases)
 
 
-DEFAULT_TARGETS = [
-    TargetConfig(
-        name="West",
-        aliases=[r"Western (countries|states|nations|partners|powers|governments|allies)",
-                 r"collective West", r"Euro-Atlantic(?!\s+(area|space|region)\b)"],
-        # "the West" but not the West Bank, West Africa, ... nor "the west of the country"
-        case_sensitive_aliases=[r"([Tt]he|THE) W(EST|est)(?!\s+(Bank|Indies|Indian|Africa|African|Asia|Asian|Pacific|Papua|Philippine|Sahara|Saharan|Nile|Coast|Wall|Balkans|Bengal|Java|Kalimantan|Darfur|Timor)\b)"],
-    ),
-    TargetConfig(
-        name="United States",
-        # not Latin/Central/Inter-American, the Organization of American States, US dollars
-        aliases=[r"United States", r"Washington", r"(?<!Latin )(?<!Central )(?<!South )(?<!North )(?<!Inter-)(?<!Pan-)(?<!Ibero-)(?<!Afro-)(?<!Native )Americans?(?!\s+(States|continents?|hemisphere|region)\b)", r"White House"],
-        case_sensitive_aliases=[r"U\.S\.A?\.?", r"USA?(?!\s?\$|\s?dollars?\b)"],
-    ),
-    TargetConfig(
-        name="NATO",
-        aliases=[r"North Atlantic (Treaty Organization|Alliance)",
-                 r"the Alliance(?!\s+(of|for|between)\b)"],  # not the Alliance of Small Island States / of Civilizations
-        case_sensitive_aliases=[r"NATO", r"OTAN"],
-    ),
-    TargetConfig(
-        name="China",
-        # not the Republic of China (Taiwan), the South/East China Sea, the Beijing Declaration, Chinese Taipei
-        aliases=[r"(?<!Republic of )(?<!South )(?<!East )China(?!\s+(Seas?|Straits?)\b)", r"Beijing(?!\s+(Declaration|Platform|Conference)\b|\s?\+)", r"Chinese(?!\s+Taipei\b)",
-                 r"People'?s Republic of China"],
-        case_sensitive_aliases=[r"PRC"],
-    ),
-    TargetConfig(
-        name="European Union",
-        aliases=[r"European Union", r"Brussels"],
-        case_sensitive_aliases=[r"EU"],
-    ),
-    TargetConfig(
-        name="Russia",
-        aliases=[r"Russia", r"Russians?", r"Russian Federation", r"Moscow", r"Kremlin"],
-    ),
-    TargetConfig(
-        name="Ukraine",
-        aliases=[r"Ukraine", r"Ukrainians?", r"Kyiv", r"Kiev"],
-    ),
-]
+DEFAULT_TARGETS = [TargetConfig(**target) for target in TARGETS]
 
 
 class TransformerConfig(_Section):
@@ -371,7 +281,7 @@ class StanceConfig(_Section):
     def _positive_weights(cls, weights: dict[str, float]) -> dict[str, float]:
         bad = {k: w for k, w in weights.items() if not w > 0}
         if bad:
-            raise ValueError(f"block weights must be > 0, got {bad}")
+            raise ValueError(f"block weights must be > 0 (not: {', '.join(sorted(bad))})")
         return weights
 
     @field_validator("char_ngram_max")
@@ -475,141 +385,3 @@ class Config(_Section):
     prevalence: PrevalenceConfig = PrevalenceConfig()
     report: ReportConfig = ReportConfig()
     compute: ComputeConfig = ComputeConfig()
-
-
-# --------------------------------------------------------------------------- loading
-
-
-def _describe(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _format_error(err: dict[str, Any], prefix: str) -> str:
-    key = ".".join(str(p) for p in err["loc"])
-    key = f"{prefix}{key}" if key else prefix.rstrip(".") or "config"
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        parent = err["loc"][:-1]
-        model: Any = Config
-        for part in parent:
-            field = model.model_fields.get(str(part)) if hasattr(model, "model_fields") else None
-            if field is None:
-                model = None
-                break
-            model = field.annotation
-            if getattr(model, "__origin__", None) is list:
-                model = model.__args__[0]
-        known = ", ".join(sorted(model.model_fields)) if hasattr(model, "model_fields") else ""
-        hint = f" (known keys here: {known})" if known else ""
-        return f"{key}: unknown key{hint}"
-    message = err["msg"]
-    message = message[0].lower() + message[1:] if message else message
-    message = message.removeprefix("value error, ")
-    got = err.get("input")
-    if kind == "missing":
-        return f"{key}: required key is missing"
-    return f"{key}: {message}, got {_describe(got)}"
-
-
-def _parse_override(item: str) -> tuple[list[str], Any]:
-    if "=" not in item:
-        raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. topics.num_topics=20")
-    key, raw = item.split("=", 1)
-    key = key.strip()
-    if not key or any(not part for part in key.split(".")):
-        raise ConfigError(f"--set {item!r}: empty key")
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
-        value = raw
-    return key.split("."), value
-
-
-def apply_override(data: dict[str, Any], parts: list[str], value: Any) -> None:
-    """Set a dotted key in a nested mapping, creating sections as needed."""
-    node = data
-    for i, part in enumerate(parts[:-1]):
-        child = node.get(part)
-        if child is None:
-            child = node[part] = {}
-        if not isinstance(child, dict):
-            raise ConfigError(f"{'.'.join(parts[: i + 1])}: is not a section, cannot set {'.'.join(parts)}")
-        node = child
-    node[parts[-1]] = value
-
-
-def read_yaml_mapping(path: Path) -> dict[str, Any]:
-    """Read a YAML file that must hold a mapping; errors name the file."""
-    if not path.exists():
-        raise ConfigError(f"{path}: config file not found")
-    if path.is_dir():
-        raise ConfigError(f"{path}: is a directory, expected a YAML file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read config: {exc}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{path}:{where} not valid YAML: {problem}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of sections at the top, got {type(data).__name__}")
-    return data
-
-
-def validate(data: dict[str, Any], source: str = "config") -> Config:
-    """Validate a raw mapping into a :class:`Config`; errors name every bad key."""
-    try:
-        return Config.model_validate(data)
-    except ValidationError as exc:
-        problems = [_format_error(e, "") for e in exc.errors()]
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise ConfigError(f"{source}: {problems[0]}{more}" + "".join(f"; {p}" for p in problems[1:3])) from None
-
-
-def load_config(path: Path | str = DEFAULT_CONFIG, overrides: list[str] | None = None) -> Config:
-    """Load, override and validate the configuration.
-
-    Parameters
-    ----------
-    path : path-like
-        YAML file with one section per stage.
-    overrides : list of str, optional
-        ``KEY=VALUE`` items with dotted keys (``topics.num_topics=20``); values are YAML.
-
-    Returns
-    -------
-    Config
-        The validated configuration.
-
-    Raises
-    ------
-    ConfigError
-        When the file is missing or not YAML, or a key or value is invalid.
-    """
-    path = Path(path)
-    data = read_yaml_mapping(path)
-    for item in overrides or []:
-        parts, value = _parse_override(item)
-        apply_override(data, parts, value)
-    return validate(data, str(path))
-
-
-def config_to_dict(config: Config) -> dict[str, Any]:
-    """Plain JSON-able form of a config, for ``meta.json`` files."""
-    return config.model_dump(mode="json")
-
-
-def check(config: Config) -> None:
-    """The ``check`` verb: the config has already been validated by loading it."""
-    import logging
-
-    logging.getLogger("pipeline").info(
-        "config OK: %d targets, num_topics=%d", len(config.stance.targets), config.topics.num_topics
-    )
