@@ -36,7 +36,7 @@ def stance_model(args: argparse.Namespace) -> tuple[Any, Any, list[Any], str]:
         else:
             model = fit_model(config.stance, training)
         return config, model, training, f"trained on {config.stance.train} ({len(training)} items)"
-    from pipeline.stance.model import load_stance
+    from pipeline.stance.storage import load_stance
 
     path = Path(args.model or config.stance.model)
     return config, load_stance(path), training, str(path)

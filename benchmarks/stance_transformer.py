@@ -63,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.errors import PipelineError
     from pipeline.stance.checklist import build_cases, score_cases
     from pipeline.stance.data import read_labels
-    from pipeline.stance.model import LABELS, save_stance
+    from pipeline.stance.model import LABELS
+    from pipeline.stance.storage import save_stance
 
     try:
         start = time.perf_counter()

@@ -10,7 +10,15 @@ Downstream code loads the saved models::
     bundle.meta                                                    # meta.json of each model
 
 ``pipeline.load_topics(path)`` and ``pipeline.load_stance(path)`` load one model. Every
-loader checks the model directory's ``meta.json`` first (see :mod:`pipeline.artifacts`).
+loader checks the model directory's ``meta.json`` first (see :mod:`pipeline.artifacts`) and
+warns with :class:`VersionWarning` when a model was built with other library versions than
+those installed.
+
+Other revisions: every loader takes ``repo`` (a git URL or a local path: load the model of
+another repository), ``rev`` (a commit, tag or branch of ``repo``, or of the repository around
+the working directory) and ``remote`` (the DVC remote to fetch from; the repository's default
+when omitted). The copy is fetched with DVC (local cache, else the remote) and cached by
+commit; see :mod:`pipeline.remote`.
 """
 
 from __future__ import annotations
@@ -58,15 +66,9 @@ def load_topics(path: Path | str = "models/topics", *, repo: str | None = None, 
     ----------
     path : path-like, default "models/topics"
         The model directory.
-    repo : str or path-like, optional
-        Load the model of another repository (a git URL or a local path) instead of a local
-        directory: ``path`` is then a path inside that repository. See :mod:`pipeline.remote`.
-    rev : str, optional
-        Load the model of this commit, tag or branch (with ``repo``, or of the repository around
-        the working directory). The copy is fetched with DVC (local cache, else the DVC remote)
-        and cached by commit.
-    remote : str, optional
-        The DVC remote to fetch from; the repository's default remote when omitted.
+    repo, rev, remote : optional
+        Another repository, revision or DVC remote to load from (see *Other revisions* in the
+        module docstring); ``path`` is then a path inside that repository.
 
     Returns
     -------
@@ -80,11 +82,6 @@ def load_topics(path: Path | str = "models/topics", *, repo: str | None = None, 
         If the directory is missing, corrupted or tampered with, of another kind, of a
         format version this package does not read (the message says how to rebuild it),
         or malformed. See :func:`pipeline.topics.load_topics`.
-
-    Warns
-    -----
-    VersionWarning
-        When the model was built with other library versions than those installed.
 
     Examples
     --------
@@ -106,15 +103,9 @@ def load_stance(path: Path | str = "models/stance", *, repo: str | None = None, 
     ----------
     path : path-like, default "models/stance"
         The model directory.
-    repo : str or path-like, optional
-        Load the model of another repository (a git URL or a local path) instead of a local
-        directory: ``path`` is then a path inside that repository. See :mod:`pipeline.remote`.
-    rev : str, optional
-        Load the model of this commit, tag or branch (with ``repo``, or of the repository around
-        the working directory). The copy is fetched with DVC (local cache, else the DVC remote)
-        and cached by commit.
-    remote : str, optional
-        The DVC remote to fetch from; the repository's default remote when omitted.
+    repo, rev, remote : optional
+        Another repository, revision or DVC remote to load from (see *Other revisions* in the
+        module docstring); ``path`` is then a path inside that repository.
 
     Returns
     -------
@@ -128,12 +119,7 @@ def load_stance(path: Path | str = "models/stance", *, repo: str | None = None, 
         If the directory is missing, corrupted or tampered with, of another kind, of a
         format version this package does not read (a version-1 pickle directory must be
         rebuilt; the message says how), or holds a type a stance model does not use.
-        See :func:`pipeline.stance.model.load_stance`.
-
-    Warns
-    -----
-    VersionWarning
-        When the model was built with other library versions than those installed.
+        See :func:`pipeline.stance.storage.load_stance`.
 
     Examples
     --------
@@ -142,7 +128,7 @@ def load_stance(path: Path | str = "models/stance", *, repo: str | None = None, 
     >>> model.predict(["NATO ignored Russia's concerns."], ["NATO"])  # doctest: +SKIP
     array(['against'], dtype=object)
     """
-    from .stance.model import load_stance as _load
+    from .stance.storage import load_stance as _load
 
     return _load(_local(path, repo, rev, remote))
 
@@ -157,15 +143,9 @@ def load(models_dir: Path | str = "models", *, repo: str | None = None, rev: str
         A directory holding ``topics/`` and/or ``stance/``. Only these model
         directories are read, so this works from any working directory with a copy of
         ``models/``.
-    repo : str or path-like, optional
-        Load the model of another repository (a git URL or a local path) instead of a local
-        directory: ``models_dir`` is then a path inside that repository. See :mod:`pipeline.remote`.
-    rev : str, optional
-        Load the model of this commit, tag or branch (with ``repo``, or of the repository around
-        the working directory). The copy is fetched with DVC (local cache, else the DVC remote)
-        and cached by commit.
-    remote : str, optional
-        The DVC remote to fetch from; the repository's default remote when omitted.
+    repo, rev, remote : optional
+        Another repository, revision or DVC remote to load from (see *Other revisions* in the
+        module docstring); ``models_dir`` is then a path inside that repository.
 
     Returns
     -------
@@ -178,11 +158,6 @@ def load(models_dir: Path | str = "models", *, repo: str | None = None, rev: str
     ArtifactError
         If ``models_dir`` holds neither model directory, or one fails its checks, or it cannot
         be fetched from ``repo`` at ``rev``.
-
-    Warns
-    -----
-    VersionWarning
-        When a model was built with other library versions than those installed.
 
     Examples
     --------

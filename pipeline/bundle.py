@@ -375,7 +375,7 @@ def load(models_dir: Path | str = "models") -> Bundle:
         topics_model, meta[TOPICS_DIR] = load_topics_artifact(topics_path)
     stance_model = None
     if stance_path.exists():
-        from .stance.model import load_stance_artifact
+        from .stance.storage import load_stance_artifact
 
         stance_model, meta[STANCE_DIR] = load_stance_artifact(stance_path)
     return Bundle(models_dir, topics_model, stance_model, meta)

@@ -9,6 +9,7 @@ totals, a summary) and a thin ``main``. This module owns everything else:
   themselves (``compute.engine: dask``; :func:`pipeline.distributed.map_parquet`);
 - the choice of local worker processes (``compute.n_jobs``, :func:`pipeline.parallel.ordered_map`)
   or Dask, with back-pressure (a few batches in flight per worker) and results in table order;
+- a scratch directory whose file system is checked for room first (:func:`scratch_directory`);
 - progress, the check that the input has the columns the function reads, and writing the
   output in row groups of a fixed size through folds (:func:`write_frames`, to an atomic
   :class:`~pipeline.io.ParquetBatchWriter`).
@@ -19,6 +20,8 @@ Nothing here knows what a stage computes. The output does not depend on the engi
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
@@ -26,6 +29,7 @@ from typing import Any, Protocol
 
 from .config import ComputeConfig
 from .errors import DataError
+from .io import ensure_free_space
 from .logs import progress
 from .paragraphs import ParagraphSource
 from .parallel import ordered_map
@@ -133,3 +137,16 @@ def write_frames(frames: Iterable[Any], sink: Any, *, row_group_rows: int, folds
         sink.write(piece)
         written += len(piece)
     return written
+
+
+@contextlib.contextmanager
+def scratch_directory(needed_bytes: int, what: str, prefix: str = "pipeline-") -> Iterator[Path]:
+    """A temporary directory under ``$TMPDIR`` for a stage's scratch files, removed afterwards.
+
+    Its file system (not the output's) is checked first for ``needed_bytes`` free
+    (:func:`pipeline.io.ensure_free_space`); the message says to set ``TMPDIR`` to move it.
+    """
+    base = Path(tempfile.gettempdir())
+    ensure_free_space(base / "scratch", needed_bytes, f"{what} scratch files (set TMPDIR to put them elsewhere)")
+    with tempfile.TemporaryDirectory(prefix=prefix) as directory:
+        yield Path(directory)

@@ -260,7 +260,7 @@ def test_stance_stage_same_table_for_any_n_jobs(stance_model):
 
 def test_stance_stage_reads_compute_n_jobs(workspace, stance_model, monkeypatch):
     from pipeline.stance import predict as predict_stage
-    from pipeline.stance.model import save_stance
+    from pipeline.stance.storage import save_stance
 
     seen = []
     real = predict_stage.write_stance

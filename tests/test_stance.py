@@ -18,7 +18,8 @@ from pipeline.stance import predict as predict_stage
 from pipeline.stance import train as train_stage
 from pipeline.stance.data import format_counts, label_counts, read_labels
 from pipeline.stance.features import OTHER_TOKEN, TARGET_TOKEN, sentence_spans, target_view
-from pipeline.stance.model import LABELS, StanceClassifier, load_stance, save_stance
+from pipeline.stance.model import LABELS, StanceClassifier
+from pipeline.stance.storage import load_stance, save_stance
 from pipeline.stance.targets import all_mentions, compile_target, compile_targets, find_mentions
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,7 +16,8 @@ from pipeline.artifacts import save_artifact
 from pipeline.errors import ArtifactError
 from pipeline.io import sha256_file
 from pipeline.stance.data import read_labels
-from pipeline.stance.model import MODEL_FILE, TRUSTED_TYPES, StanceClassifier, load_stance, save_stance
+from pipeline.stance.model import StanceClassifier
+from pipeline.stance.storage import MODEL_FILE, TRUSTED_TYPES, load_stance, save_stance
 from tests.test_stance import LABELLED, TARGET_NAMES
 
 # ----------------------------------------------------------------------------- helpers

@@ -20,8 +20,8 @@ from pipeline.config import DEFAULT_TARGETS, Config, TransformerConfig  # noqa: 
 from pipeline.errors import ArtifactError  # noqa: E402
 from pipeline.io import sha256_file  # noqa: E402
 from pipeline.stance.data import read_labels  # noqa: E402
-from pipeline.stance.model import load_stance, load_stance_artifact, save_stance  # noqa: E402
 from pipeline.stance.predict import classify_paragraphs  # noqa: E402
+from pipeline.stance.storage import load_stance, load_stance_artifact, save_stance  # noqa: E402
 from pipeline.stance.train import train  # noqa: E402
 from pipeline.stance.transformer import FILES, mark  # noqa: E402
 from tests.conftest import run_cli  # noqa: E402

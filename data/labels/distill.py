@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from pipeline.chunk.segment import SegmentOptions
     from pipeline.config import Config
-    from pipeline.stance.model import load_stance
+    from pipeline.stance.storage import load_stance
 
     dev_speeches = {(r["session"], r["country"]) for r in map(json.loads, DEV.read_text().splitlines()) if r}
     with open(KNOWN_GROUPS, encoding="utf-8") as handle:

@@ -9,7 +9,8 @@
 
 from __future__ import annotations
 
-from .model import LABELS, NONE_LABEL, StanceClassifier, load_stance, save_stance
+from .model import LABELS, NONE_LABEL, StanceClassifier
+from .storage import load_stance, save_stance
 from .targets import compile_target, find_mentions
 
 __all__ = ["LABELS", "NONE_LABEL", "StanceClassifier", "compile_target", "find_mentions", "load_stance", "save_stance"]

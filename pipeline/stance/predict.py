@@ -46,7 +46,8 @@ from ..engine import map_frames, require_columns, write_frames
 from ..errors import ConfigError
 from ..io import ParquetBatchWriter, ensure_free_space, path_bytes, read_parquet, write_parquet
 from ..paragraphs import ParagraphSource
-from .model import LABELS, NONE_LABEL, StanceClassifier, load_stance_artifact
+from .model import LABELS, NONE_LABEL, StanceClassifier
+from .storage import load_stance_artifact
 from .targets import target_spec
 
 log = logging.getLogger(__name__)

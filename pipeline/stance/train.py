@@ -32,7 +32,8 @@ from ..config import Config, StanceConfig
 from ..io import sha256_file, write_json
 from .checklist import run_checklist
 from .data import LabelledExample, label_counts, read_training, training_files
-from .model import LABELS, StanceClassifier, save_stance
+from .model import LABELS, StanceClassifier
+from .storage import save_stance
 from .targets import compile_targets, target_spec
 
 log = logging.getLogger(__name__)

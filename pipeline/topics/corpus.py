@@ -20,7 +20,6 @@ import copy
 import functools
 import logging
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -255,8 +254,3 @@ def build_corpus(source: ParagraphSource, tokenize: Callable[[str], list[str]], 
         raise DataError(f"the paragraph table changed while it was being read ({source.num_rows} rows, "
                         f"then {len(corpus)})")
     return corpus, duplicates, procedural_count
-
-
-def temporary_directory(prefix: str = "pipeline-topics-") -> tempfile.TemporaryDirectory[str]:
-    """A temporary directory for corpus files (under ``$TMPDIR``)."""
-    return tempfile.TemporaryDirectory(prefix=prefix)

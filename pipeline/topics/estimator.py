@@ -109,6 +109,11 @@ class TopicModel(TopicStorage, TopicInference, BaseEstimator):
     lda_ : gensim.models.LdaModel, tomotopy.LDAModel or None
         The engine's fitted model (``None`` after :func:`load_topics`; it is not saved).
 
+    Notes
+    -----
+    Every method that needs the fitted state (scoring, words, saving) raises
+    ``sklearn.exceptions.NotFittedError`` before :meth:`fit`.
+
     Examples
     --------
     >>> from pipeline.topics import TopicModel

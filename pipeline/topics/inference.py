@@ -59,11 +59,6 @@ class TopicInference(TransformerMixin):
         list of str
             Including words outside the vocabulary.
 
-        Raises
-        ------
-        sklearn.exceptions.NotFittedError
-            If the model is not fitted.
-
         Examples
         --------
         >>> model.tokenize("Troops crossed the border.")  # doctest: +SKIP
@@ -83,11 +78,6 @@ class TopicInference(TransformerMixin):
         -------
         list of (int, int)
             ``(word id, count)`` sorted by word id; ids index ``vocabulary_``.
-
-        Raises
-        ------
-        sklearn.exceptions.NotFittedError
-            If the model is not fitted.
 
         Examples
         --------
@@ -151,11 +141,6 @@ class TopicInference(TransformerMixin):
         -------
         ndarray of shape (n_texts, num_topics)
 
-        Raises
-        ------
-        sklearn.exceptions.NotFittedError
-            If the model is not fitted.
-
         Examples
         --------
         >>> model.transform_tokens([model.tokenize("Troops crossed the border.")])  # doctest: +SKIP
@@ -189,11 +174,6 @@ class TopicInference(TransformerMixin):
         Returns
         -------
         ndarray of shape (len(offsets) - 1, num_topics)
-
-        Raises
-        ------
-        sklearn.exceptions.NotFittedError
-            If the model is not fitted.
 
         Examples
         --------
@@ -253,11 +233,6 @@ class TopicInference(TransformerMixin):
         -------
         ndarray of shape (num_topics, len(vocabulary_))
             Each row sums to 1.
-
-        Raises
-        ------
-        sklearn.exceptions.NotFittedError
-            If the model is not fitted.
 
         Examples
         --------

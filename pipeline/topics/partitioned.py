@@ -128,13 +128,8 @@ def tokenize_range(item: tuple[tuple[int, int], Any], path: str, columns: Sequen
 def score_frame(frame: Any, model: TopicModel) -> Any:
     """The per-paragraph topic rows of a frame of paragraphs (``doc_id``, ``para_id``, ``text``).
 
-    Columns: ``doc_id``, ``para_id``, ``dominant_topic``, ``dominant_prob``, ``n_words`` (the
-    paragraph's vocabulary words) and ``topic_0`` ... ``topic_{K-1}``; the same rows as the
-    stage's single-pass scoring gives.
+    Columns as :func:`score_rows`; the same rows as the stage's single-pass scoring gives.
     """
-    import pandas as pd
-
-    k = model.num_topics
     index = {w: i for i, w in enumerate(model.vocabulary_)}
     tokenize = model.preprocessor_.tokenize
     ids: list[int] = []
@@ -144,15 +139,27 @@ def score_frame(frame: Any, model: TopicModel) -> Any:
         offsets.append(len(ids))
     offsets_arr = np.asarray(offsets, dtype=np.int64)
     theta = model.transform_ids(np.asarray(ids, dtype=np.int64), offsets_arr)
+    return score_rows(frame, theta, np.diff(offsets_arr))
+
+
+def score_rows(ids: Any, theta: np.ndarray, n_words: np.ndarray) -> Any:
+    """The ``doc_topics`` rows of paragraphs ``ids`` (``doc_id``, ``para_id``) from their topic distributions.
+
+    Columns: ``doc_id``, ``para_id``, ``dominant_topic``, ``dominant_prob``, ``n_words`` (the
+    paragraph's vocabulary words) and ``topic_0`` ... ``topic_{K-1}``. Both scoring paths
+    (from the token corpus and from text) build their rows here.
+    """
+    import pandas as pd
+
     top = theta.argmax(axis=1).astype(np.int64) if len(theta) else np.zeros(0, dtype=np.int64)
     head = pd.DataFrame({
-        "doc_id": frame["doc_id"].astype(str).to_numpy(),
-        "para_id": frame["para_id"].to_numpy(dtype=np.int64),
+        "doc_id": ids["doc_id"].astype(str).to_numpy(),
+        "para_id": ids["para_id"].to_numpy(dtype=np.int64),
         "dominant_topic": top,
         "dominant_prob": theta.max(axis=1) if len(theta) else np.zeros(0),
-        "n_words": np.diff(offsets_arr),
+        "n_words": n_words,
     })
-    return pd.concat([head, pd.DataFrame(theta, columns=[f"topic_{t}" for t in range(k)])], axis=1)
+    return pd.concat([head, pd.DataFrame(theta, columns=[f"topic_{t}" for t in range(theta.shape[1])])], axis=1)
 
 
 def score_meta(model: TopicModel) -> Any:

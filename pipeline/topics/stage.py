@@ -19,7 +19,7 @@ import numpy as np
 
 from ..config import ComputeConfig, Config, TopicsConfig
 from ..distributed import dask_client
-from ..engine import map_frames, write_frames
+from ..engine import map_frames, scratch_directory, write_frames
 from ..errors import DataError, InputError
 from ..io import ParquetBatchWriter, ensure_free_space, path_bytes, sha256_file, write_json, write_parquet
 from ..logs import progress
@@ -32,7 +32,6 @@ from .corpus import (
     corpus_columns,
     duplicate_flags,
     procedural_flags,
-    temporary_directory,
 )
 from .model import TopicModel
 from .partitioned import (
@@ -42,6 +41,7 @@ from .partitioned import (
     sample_rows,
     score_frame,
     score_meta,
+    score_rows,
     scoring_model,
     tokenize_items,
     tokenize_range,
@@ -260,7 +260,6 @@ def score_corpus(model: TopicModel, corpus: TokenCorpus, source: ParagraphSource
     With ``n_jobs`` > 1 the batches are scored in that many worker processes (each gets a slim
     copy of the model); the rows do not depend on it.
     """
-    import pandas as pd
 
     totals = ScoreTotals(model.num_topics)
     mapping = model.corpus_mapping_
@@ -286,15 +285,7 @@ def score_corpus(model: TopicModel, corpus: TokenCorpus, source: ParagraphSource
         batch, ids, offsets = pending.popleft()
         rows = np.repeat(np.arange(len(batch)), np.diff(offsets))
         n_words = np.bincount(rows[ids >= 0], minlength=len(batch)).astype(np.int64)
-        top = theta.argmax(axis=1).astype(np.int64) if len(theta) else np.zeros(0, dtype=np.int64)
-        frame = pd.DataFrame({
-            "doc_id": batch["doc_id"].astype(str).to_numpy(),
-            "para_id": batch["para_id"].to_numpy(dtype=np.int64),
-            "dominant_topic": top,
-            "dominant_prob": theta.max(axis=1) if len(theta) else np.zeros(0),
-            "n_words": n_words,
-        })
-        frame = pd.concat([frame, pd.DataFrame(theta, columns=totals.columns)], axis=1)
+        frame = score_rows(batch, theta, n_words)
         totals.add(frame)
         sink.write(frame)
     if rows_read != len(corpus) or source.num_rows != len(corpus):
@@ -465,11 +456,14 @@ def main(config: Config) -> None:
     """Run the stage: ``topics.input`` -> ``topics.model``, ``.output``, ``.table``, ``.metrics``."""
     settings = config.topics
     source = open_paragraphs(settings.input)
-    # The paragraph-topic table and the temporary token-id file each take about the paragraph table's size.
-    ensure_free_space(settings.output, 2 * path_bytes(settings.input), "topics.output")
-    with temporary_directory() as workdir, ParquetBatchWriter(settings.output) as sink:
+    # The paragraph-topic table and the token-id file (scratch, under $TMPDIR) each take about the
+    # paragraph table's size; each file system is checked for its own.
+    size = path_bytes(settings.input)
+    ensure_free_space(settings.output, size, "topics.output")
+    with scratch_directory(size, "topics", prefix="pipeline-topics-") as workdir, \
+            ParquetBatchWriter(settings.output) as sink:
         try:
-            result = run_topics(source, settings, sink=sink, workdir=Path(workdir), compute=config.compute)
+            result = run_topics(source, settings, sink=sink, workdir=workdir, compute=config.compute)
         except DataError as exc:
             raise DataError(f"{settings.input}: {exc}") from None
     result.model.save(settings.model, config={"topics": settings.model_dump(mode="json")},

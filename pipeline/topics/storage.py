@@ -71,11 +71,6 @@ class TopicStorage:
             Python and library (gensim, numpy, scipy, tomotopy; simplemma with
             ``lemmatize``) versions, ``config``, ``inputs`` and the SHA-256 of every file.
 
-        Raises
-        ------
-        sklearn.exceptions.NotFittedError
-            If the model is not fitted.
-
         Examples
         --------
         >>> model.save("models/topics")  # doctest: +SKIP

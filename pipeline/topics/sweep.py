@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config, TopicsConfig
+from ..engine import scratch_directory
 from ..errors import DataError
-from ..io import atomic_path, write_json
+from ..io import atomic_path, path_bytes, write_json
 from ..plotting import new_figure, png_bytes
-from .corpus import temporary_directory
 from .stage import as_source, fit_on_corpus, model_from_config, open_paragraphs, quality_metrics, tokenise_source
 
 log = logging.getLogger(__name__)
@@ -70,8 +70,8 @@ def main(config: Config) -> None:
     if source.num_rows < 2:
         raise DataError(f"{config.topics.input}: too few paragraphs for a sweep")
     try:
-        with temporary_directory() as workdir:
-            rows = sweep_topics(source, config.topics, values, Path(workdir))
+        with scratch_directory(path_bytes(config.topics.input), "sweep", prefix="pipeline-topics-") as workdir:
+            rows = sweep_topics(source, config.topics, values, workdir)
     except DataError as exc:
         raise DataError(f"{config.topics.input}: {exc}") from None
     write_json(cfg.output, rows)
