@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -69,10 +68,6 @@ def rebatch(frames: Iterable[Any], size: int) -> Iterator[Any]:
         yield pd.concat(pending, ignore_index=True) if len(pending) > 1 else pending[0].reset_index(drop=True)
 
 
-def _call(func: Callable[..., Any], args: tuple[Any, ...], frame: Any) -> Any:
-    return func(frame, *args)
-
-
 def map_frames(func: Callable[..., Any], source: ParagraphSource, columns: Sequence[str], *, batch_size: int,
                args: Sequence[Any] = (), n_jobs: int = 1, compute: ComputeConfig | None = None,
                desc: str = "", meta: Any = None, client: Any = None) -> Iterator[Any]:
@@ -90,8 +85,8 @@ def map_frames(func: Callable[..., Any], source: ParagraphSource, columns: Seque
     batch_size : int
         Paragraphs per call on the local engine; Dask partitions are whole multiples of it.
     args : sequence
-        Further arguments of ``func`` (e.g. a fitted model): bound to every local call, or
-        broadcast once to every Dask worker.
+        Further arguments of ``func`` (e.g. a fitted model): sent once to each worker process
+        or Dask worker, not with every batch.
     n_jobs : int, default 1
         Local worker processes (joblib semantics); with one batch, this process runs it.
     compute : ComputeConfig, optional
@@ -114,7 +109,7 @@ def map_frames(func: Callable[..., Any], source: ParagraphSource, columns: Seque
         yield from progress(frames, total=len(ranges), desc=desc, unit="partition")
         return
     batches = rebatch(source.batches(list(columns)), batch_size)
-    results = ordered_map(partial(_call, func, tuple(args)), batches, n_jobs)
+    results = ordered_map(func, batches, n_jobs, shared=args)
     yield from progress(results, total=-(-source.num_rows // batch_size), desc=desc, unit="batch")
 
 

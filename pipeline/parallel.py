@@ -10,7 +10,8 @@ rows) holds the workers back instead of letting finished results pile up in memo
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
 from itertools import chain, islice
 from typing import Any, TypeVar
 
@@ -28,21 +29,24 @@ def effective_jobs(n_jobs: int) -> int:
     return max(1, int(effective_n_jobs(n_jobs)))
 
 
-def ordered_map(func: Callable[[T], R], items: Iterable[T], n_jobs: int = 1) -> Iterator[R]:
-    """``func(item)`` for every item, in input order, lazily; in ``n_jobs`` worker processes.
+def ordered_map(func: Callable[..., R], items: Iterable[T], n_jobs: int = 1,
+                shared: Sequence[Any] = ()) -> Iterator[R]:
+    """``func(item, *shared)`` for every item, in input order, lazily; in ``n_jobs`` worker processes.
 
     With one job, or fewer than two items, the items are mapped in this process. Otherwise
     loky workers (joblib's reusable executor) run them, with at most
     :data:`IN_FLIGHT_PER_WORKER` ``* n_jobs`` items submitted and not yet consumed, so memory
-    stays bounded however long ``items`` is and however slow the consumer. An exception in a
-    worker is raised here, at its item.
+    stays bounded however long ``items`` is and however slow the consumer. ``shared`` (e.g. a
+    fitted model) is sent to each worker once, when it starts, not with every item. An
+    exception in a worker is raised here, at its item.
     """
     jobs = effective_jobs(n_jobs)
     items = iter(items)
     head = list(islice(items, 2))
     if jobs == 1 or len(head) < 2:  # one item: starting workers would only cost time
-        return map(func, chain(head, items))
-    return _windowed(func, chain(head, items), jobs)
+        shared = tuple(shared)
+        return (func(item, *shared) for item in chain(head, items))
+    return _windowed(func, chain(head, items), jobs, tuple(shared))
 
 
 def ordered_results(futures: Iterator[Any], window: int) -> Iterator[Any]:
@@ -65,8 +69,30 @@ def ordered_results(futures: Iterator[Any], window: int) -> Iterator[Any]:
             future.cancel()
 
 
-def _windowed(func: Callable[[Any], R], items: Iterator[Any], jobs: int) -> Iterator[R]:
+#: what :func:`ordered_map` installed in this worker process: (token, shared arguments)
+_SHARED: dict[str, tuple[Any, ...]] = {}
+
+
+def _install(token: str, shared: tuple[Any, ...]) -> None:
+    _SHARED.clear()  # one map's arguments at a time
+    _SHARED[token] = shared
+
+
+def _call_shared(func: Callable[..., Any], token: str, item: Any) -> Any:
+    return func(item, *_SHARED[token])
+
+
+def _windowed(func: Callable[..., R], items: Iterator[Any], jobs: int, shared: tuple[Any, ...]) -> Iterator[R]:
+    import uuid
+
     from joblib.externals.loky import get_reusable_executor
 
-    executor = get_reusable_executor(max_workers=jobs)
-    yield from ordered_results((executor.submit(func, item) for item in items), IN_FLIGHT_PER_WORKER * jobs)
+    if shared:
+        # a new token (and initializer arguments) restarts the reusable workers with this map's arguments
+        token = uuid.uuid4().hex
+        executor = get_reusable_executor(max_workers=jobs, initializer=_install, initargs=(token, shared))
+        task: Callable[[Any], Any] = partial(_call_shared, func, token)
+    else:
+        executor = get_reusable_executor(max_workers=jobs)
+        task = func
+    yield from ordered_results((executor.submit(task, item) for item in items), IN_FLIGHT_PER_WORKER * jobs)

@@ -366,11 +366,11 @@ def test_topics_stage_same_outputs_for_any_n_jobs(workspace, phrases):
             "topics.phrase_min_count=2", f"compute.n_jobs={jobs}"])
         handed_out = []
 
-        def counting_map(func, items, n_jobs=1, jobs=jobs, handed_out=handed_out):
+        def counting_map(func, items, n_jobs=1, shared=(), jobs=jobs, handed_out=handed_out):
             assert n_jobs == jobs
             items = list(items)
             handed_out.append(len(items))
-            return real_map(func, items, n_jobs)
+            return real_map(func, items, n_jobs, shared=shared)
 
         with pytest.MonkeyPatch.context() as patch:
             from pipeline.topics import corpus, stage

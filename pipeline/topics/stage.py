@@ -222,7 +222,7 @@ def fit_on_corpus(corpus: TokenCorpus, preprocessor: Any, settings: TopicsConfig
     return model_from_config(settings).fit_corpus(corpus, preprocessor)
 
 
-def _theta(model: TopicModel, block: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+def _theta(block: tuple[np.ndarray, np.ndarray], model: TopicModel) -> np.ndarray:
     """Topic distributions of one block of paragraphs given as (vocabulary ids, offsets); for workers too."""
     return model.transform_ids(*block)
 
@@ -258,7 +258,7 @@ def score_corpus(model: TopicModel, corpus: TokenCorpus, source: ParagraphSource
     """Write every paragraph's topic distribution to ``sink`` batch by batch; return running totals.
 
     With ``n_jobs`` > 1 the batches are scored in that many worker processes (each gets a slim
-    copy of the model); the rows do not depend on it.
+    copy of the model once, when it starts); the rows do not depend on it.
     """
 
     totals = ScoreTotals(model.num_topics)
@@ -279,8 +279,7 @@ def score_corpus(model: TopicModel, corpus: TokenCorpus, source: ParagraphSource
             rows_read = stop
             yield ids, offsets
 
-    thetas = ordered_map(functools.partial(_theta, scoring_model(model) if n_jobs != 1 else model), blocks(),
-                         n_jobs)
+    thetas = ordered_map(_theta, blocks(), n_jobs, shared=(scoring_model(model) if n_jobs != 1 else model,))
     for theta in progress(thetas, total=-(-source.num_rows // source.batch_size), desc="scoring", unit="batch"):
         batch, ids, offsets = pending.popleft()
         rows = np.repeat(np.arange(len(batch)), np.diff(offsets))
