@@ -167,6 +167,24 @@ def read_json(path: Path | str) -> Any:
         raise InputError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
 
 
+def jsonl_objects(text: str, where: Path | str, holding: str = "") -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, object)`` of every non-blank line of JSON Lines ``text``, read from ``where``.
+
+    A line that is not valid JSON, or not a JSON object, is an :class:`InputError` naming
+    ``where:line`` (``holding`` says what the object should hold, e.g. ``" with text, target and label"``).
+    """
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{where}:{number}: not valid JSON: {exc.msg} (column {exc.colno})") from None
+        if not isinstance(record, dict):
+            raise InputError(f"{where}:{number}: expected a JSON object{holding}, got {type(record).__name__}")
+        yield number, record
+
+
 def write_parquet(path: Path | str, table: Any) -> None:
     """Atomically write a pyarrow Table or pandas DataFrame as Parquet (zstd)."""
     import pyarrow as pa

@@ -569,6 +569,15 @@ def test_block_weights_scale_the_idf_of_their_block(subset):
         StanceClassifier(char_scope="title").fit(pairs, labels)
 
 
+def test_feature_blocks_are_named_once():
+    from pipeline.config.schema import FEATURE_BLOCKS
+    from pipeline.stance.model import BLOCK_PREFIXES
+
+    assert tuple(BLOCK_PREFIXES) == FEATURE_BLOCKS
+    with pytest.raises(ConfigError, match="input should be 'doc', 'sentences'"):
+        load_config(CONFIG, ["stance.block_weights={title: 1}"])
+
+
 def test_config_maps_the_feature_options():
     model = train_stage.build_model(load_config(CONFIG, [
         "stance.char_ngram_max=5", "stance.char_scope=doc", "stance.negation=true",

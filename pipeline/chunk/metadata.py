@@ -19,12 +19,12 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..io import jsonl_objects
 from .readers import Document
 from .text import decode
 
@@ -63,16 +63,7 @@ def read_metadata(path: Path | str) -> dict[str, dict[str, Any]]:
     name = path.name.lower().removesuffix(".gz")
     rows: list[tuple[int, dict[str, Any]]] = []
     if name.endswith((".jsonl", ".ndjson")):
-        for number, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
-            if not isinstance(row, dict):
-                raise InputError(f"{path}:{number}: each line must be a JSON object")
-            rows.append((number, row))
+        rows.extend(jsonl_objects(text, path))
     elif name.endswith(".csv"):
         reader = csv.DictReader(io.StringIO(text, newline=""))
         if reader.fieldnames is None or KEY not in [f.strip() for f in reader.fieldnames]:

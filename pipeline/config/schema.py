@@ -218,6 +218,11 @@ class TargetConfig(_Section):
 DEFAULT_TARGETS = [TargetConfig(**target) for target in TARGETS]
 
 
+#: the feature blocks of the stance model that ``stance.block_weights`` may weigh (their feature-name
+#: prefixes: ``pipeline.stance.model.BLOCK_PREFIXES``)
+FEATURE_BLOCKS = ("doc", "sentences", "windows", "chars", "lexicon", "target", "roles")
+
+
 class TransformerConfig(_Section):
     """Settings of ``stance.engine: transformer`` (see :mod:`pipeline.stance.transformer`)."""
 
@@ -258,7 +263,7 @@ class StanceConfig(_Section):
     char_ngram_min: int = Field(2, ge=1, le=10)
     char_ngram_max: int = Field(0, ge=0, le=10)
     char_scope: Literal["windows", "sentences", "doc"] = "windows"
-    block_weights: dict[Literal["doc", "sentences", "windows", "chars", "lexicon", "target", "roles"], float] = Field(
+    block_weights: dict[Literal[FEATURE_BLOCKS], float] = Field(
         default_factory=lambda: {"roles": 4.0})
     social_tokens: bool = False
     target_scope: Literal["sentences", "doc"] = "sentences"

@@ -9,13 +9,13 @@ an :class:`~pipeline.errors.InputError` that names the file and line.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
+from ..io import jsonl_objects
 from .model import LABELS
 
 
@@ -55,16 +55,8 @@ def read_labels(path: Path | str, target_names: Sequence[str]) -> list[LabelledE
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read: {exc}") from None
     examples: list[LabelledExample] = []
-    for number, line in enumerate(raw.splitlines(), start=1):
-        if not line.strip():
-            continue
+    for number, record in jsonl_objects(raw, path, " with text, target and label"):
         where = f"{path}:{number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{where}: not valid JSON: {exc.msg} (column {exc.colno})") from None
-        if not isinstance(record, dict):
-            raise InputError(f"{where}: expected a JSON object with text, target and label, got {type(record).__name__}")
         missing = [key for key in ("text", "target", "label") if key not in record]
         if missing:
             raise InputError(f"{where}: missing field(s) {', '.join(missing)}")

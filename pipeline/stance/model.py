@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -112,8 +111,8 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
     negation : bool, default False
         Mark the three words after a negation word (``~word``).
     block_weights : dict, optional
-        Weight of each feature block (``doc``, ``sentences``, ``windows``, ``chars``,
-        ``lexicon``, ``target``) within a row's L2 norm; missing blocks weigh 1.
+        Weight of each feature block (``pipeline.config.schema.FEATURE_BLOCKS``, prefixes in
+        :data:`BLOCK_PREFIXES`) within a row's L2 norm; missing blocks weigh 1.
     char_scope : {'windows', 'sentences', 'doc'}, default 'windows'
         Where character n-grams come from.
     social_tokens : bool, default False
@@ -410,7 +409,7 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         # at least one batch per worker (each row depends on its pair only, so batches do not matter)
         size = min(_PREDICT_BATCH, -(-len(texts) // jobs))
         batches = ((texts[i:i + size], names[i:i + size]) for i in range(0, len(texts), size))
-        return np.vstack(list(ordered_map(partial(_score_pairs, self), batches, jobs)))
+        return np.vstack(list(ordered_map(_score_pairs, batches, jobs, shared=(self,))))
 
     def predict(self, X: Any, targets: Sequence[str] | None = None) -> np.ndarray:
         """The most probable label of each pair (one of ``classes_``; never ``none``, see :meth:`analyze`).
@@ -556,7 +555,7 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         return StanceAnalysis(labels, probabilities, evidence, mentions)
 
 
-def _score_pairs(model: StanceClassifier, batch: tuple[Sequence[str], Sequence[str]]) -> np.ndarray:
+def _score_pairs(batch: tuple[Sequence[str], Sequence[str]], model: StanceClassifier) -> np.ndarray:
     """``predict_proba`` of one batch of (texts, target names); a module-level function, for workers."""
     texts, names = batch
     return model._pair_proba(texts, names, model._views(texts, names))

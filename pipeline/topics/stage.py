@@ -19,7 +19,7 @@ import numpy as np
 
 from ..config import ComputeConfig, Config, TopicsConfig
 from ..distributed import dask_client
-from ..engine import map_frames, scratch_directory, write_frames
+from ..engine import map_frames, require_columns, scratch_directory, write_frames
 from ..errors import DataError, InputError
 from ..io import ParquetBatchWriter, ensure_free_space, path_bytes, sha256_file, write_json, write_parquet
 from ..logs import progress
@@ -337,10 +337,9 @@ def quality_metrics(model: TopicModel, corpus: TokenCorpus, seed: int, limit: in
 def as_source(paragraphs: Any) -> ParagraphSource:
     if isinstance(paragraphs, ParagraphSource):
         return paragraphs
-    missing = [c for c in REQUIRED_COLUMNS if c not in paragraphs.columns]
-    if missing:
-        raise DataError(f"missing column(s) {', '.join(missing)}; expected a paragraph table from `pipeline chunk`")
-    return ParagraphSource(paragraphs)
+    source = ParagraphSource(paragraphs)
+    require_columns(source, REQUIRED_COLUMNS, None)
+    return source
 
 
 def run_topics(paragraphs: Any, settings: TopicsConfig, sink: Any = None,
@@ -444,10 +443,7 @@ def open_paragraphs(path: Path) -> ParagraphSource:
         source = ParagraphSource(path)
     except Exception as exc:  # pyarrow raises many types for a broken file
         raise InputError(f"{path}: cannot read Parquet: {str(exc).splitlines()[0]}") from None
-    missing = [c for c in REQUIRED_COLUMNS if c not in source.columns]
-    if missing:
-        raise DataError(f"{path}: missing column(s) {', '.join(missing)}; expected a paragraph table "
-                        f"from `pipeline chunk`")
+    require_columns(source, REQUIRED_COLUMNS, path)
     return source
 
 
