@@ -249,6 +249,9 @@ def reference_fit(paragraphs: Path, k: int, iterations: int = 300, workers: int 
     """
     import re
 
+    import pipeline  # noqa: F401  (first: the chain's instruction sets, pipeline/cpu.py)
+
+    # isort: split
     import pyarrow.parquet as pq
     import tomotopy as tp
     from gensim.parsing.preprocessing import STOPWORDS

@@ -26,7 +26,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .cpu import pin_instruction_sets
 from .errors import ArtifactError, ConfigError, DataError, InputError, PipelineError, VersionWarning
+
+# before NumPy, OpenBLAS, tomotopy or torch is loaded: the same artifacts on every x86-64 machine (see .cpu)
+pin_instruction_sets()
 
 if TYPE_CHECKING:
     from .bundle import Bundle

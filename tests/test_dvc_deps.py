@@ -242,7 +242,7 @@ def test_closure_follows_lazy_relative_and_submodule_imports():
         closed = code_closure(stage)
         assert "pipeline/experiments.py" not in closed  # cli.run_exp only
         assert "pipeline/bundle.py" not in closed  # pipeline.load / pipeline.Bundle only
-    assert code_closure("check") == {"pipeline/__init__.py", "pipeline/__main__.py", "pipeline/cli.py",
+    assert code_closure("check") == {"pipeline/__init__.py", "pipeline/__main__.py", "pipeline/cli.py", "pipeline/cpu.py",
                                      "pipeline/config/__init__.py", "pipeline/config/defaults.py",
                                      "pipeline/config/loader.py", "pipeline/config/schema.py",
                                      "pipeline/errors.py", "pipeline/logs.py"}
