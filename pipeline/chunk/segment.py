@@ -489,8 +489,8 @@ def _group_wrapped(text: str, lines: list[_Line], width: int) -> list[list[_Line
             continue
         # Blank lines around page furniture mark a page break, not a paragraph break.
         blank = blank_before and not noise_before
-        # The line after this one, unless a blank line comes first (it may not continue it).
-        nxt = content[k + 1][0] if k + 1 < len(content) and not content[k + 1][1] else None
+        # The line after this one, unless a blank line that is not a page break comes first (it may not continue it).
+        nxt = content[k + 1][0] if k + 1 < len(content) and not (content[k + 1][1] and not content[k + 1][2]) else None
         # ``prev`` may be the first line of a paragraph (and short for a lost indent).
         first = len(current) == 1 or _ends_sentence(text[current[-2].start : current[-2].end])
         if _is_break(layout, current[-1], ln, nxt, blank, first):
@@ -518,9 +518,9 @@ def _lost_indent_width(text: str, content: list[tuple[_Line, bool, bool]], geo: 
     if not geo.greedy:
         return 0
     rooms = []
-    for (ln, _, _), (nxt, blank, _) in itertools.pairwise(content):
+    for (ln, _, _), (nxt, blank, noise) in itertools.pairwise(content):
         body, next_body = text[ln.start : ln.end], text[nxt.start : nxt.end]
-        if blank or _ends_sentence(body) or body[-1] in _HYPHENS or not next_body[0].islower():
+        if (blank and not noise) or _ends_sentence(body) or body[-1] in _HYPHENS or not next_body[0].islower():
             continue
         room = geo.width - geo.measure(text, ln) - 1 - _first_word_len(next_body)
         if room >= 0:
@@ -581,13 +581,21 @@ def _lost_indent(layout: _Layout, ln: _Line, body: str, nxt: _Line | None) -> bo
     was narrower, i.e. indented. The last line of a paragraph ends its sentence, and a
     heading's last line is followed by a capitalised line, so neither qualifies.
     """
-    if nxt is None or _ends_sentence(body) or body[-1] in _HYPHENS:
+    if nxt is None or _ends_sentence(body):
         return False
     text, geo = layout.text, layout.geometry
     next_body = text[nxt.start : nxt.end]
+    room = geo.room(text, ln, next_body)
+    if body[-1] in _HYPHENS:
+        # A word broken at the line end (``conc-`` / ``erned``): in a greedy wrap the whole word
+        # (without its soft hyphen) would have fitted on a full-width line.
+        return (geo.greedy and body[-2:-1].isalpha() and next_body[0].islower()
+                and room * geo.width + geo.space + geo.word("-") >= 0)
     if not (next_body[0].islower() or next_body[0].isdigit() or _runs_on(body)):
-        return False
-    return geo.room(text, ln, next_body) >= (0 if geo.greedy else _INDENT_ROOM)
+        # A capitalised next line ("... thank the United" / "Nations, ...") continues the sentence
+        # as well; in a greedy wrap only a narrower first line leaves room before it.
+        return geo.greedy and room >= 0
+    return room >= (0 if geo.greedy else _INDENT_ROOM)
 
 
 # ----------------------------------------------------------------------------- hyphens
