@@ -66,6 +66,13 @@ def roles(sentence: str | tuple[str, ...]) -> list[str]:
     ("the double standards of xxtarget", set()),
     ("an investigation into xxtarget s conduct", set()),
     ("the talks were held in the capital of xxtarget last year", set()),
+    # a demand on the target alone implies it does wrong; a call on several parties or for help does not
+    ("we call on xxtarget to withdraw its troops from the region", {"R:object:demand"}),
+    ("we demand that xxtarget immediately release the prisoners", {"R:object:demand"}),
+    ("we call upon the xxtarget to lift the embargo", {"R:object:demand"}),
+    ("we call on xxtarget and xxother to end the fighting", set()),
+    ("we appeal to xxtarget to support our recovery", set()),
+    ("we call on xxtarget to join the talks", set()),
 ])
 def test_role_features_name_the_targets_role(sentence, expected):
     assert set(roles(sentence)) == expected

@@ -14,6 +14,9 @@ words. :func:`role_features` reads the few tokens either side of each mention of
     ("xxother s occupation of xxtarget");
 ``R:object:attitude``
     the speaker condemns, blames or accuses the target directly: "condemn xxtarget";
+``R:object:demand``
+    the target alone is called on to stop, withdraw, lift, comply ... ("we call on xxtarget to
+    withdraw"): the call implies it is doing wrong (a call on several parties, or for help, is not);
 ``R:claim`` / ``R:claim:rejected``
     the target is the subject of a claim or accusation, and whether the sentence dismisses it
     ("the baseless accusations against xxtarget", "the so called threat from xxtarget");
@@ -90,6 +93,14 @@ DETERMINERS = frozenset({"the", "its", "their", "our", "a", "an", "brotherly", "
                          "southern", "northern", "entire", "whole", "independent", "democratic", "peaceful"})
 #: words that, just before an act, deny it ("xxtarget has never threatened anyone")
 NEGATIONS = frozenset({"never", "not", "no", "nor", "t"})
+#: words that address a call or demand to what follows ("we call on xxtarget to ...")
+CALLS = frozenset({"call", "calls", "called", "calling", "urge", "urges", "urged", "urging", "demand", "demands",
+                   "demanded", "demanding", "ask", "asks", "asked", "appeal", "appeals", "appealed", "exhort",
+                   "exhorts", "insist", "insists"})
+#: what a call asks for when it implies the addressee is doing wrong ("to withdraw", "to lift the embargo")
+DEMANDED = ("withdraw", "end", "lift", "stop", "cease", "halt", "refrain", "comply", "respect", "release",
+            "return", "abandon", "revers", "renounc", "desist", "abide", "honour", "honor", "fulfil", "implement",
+            "remov", "abolish", "repeal", "pull", "leave", "restor", "compensat", "apologi")
 #: forms of "be" that make a subject the undergoer of a passive verb
 _PASSIVE = frozenset({"was", "were", "is", "are", "been", "being", "be"})
 
@@ -236,7 +247,40 @@ def role_features(sentence: Sequence[str], target_token: str, other_token: str, 
                     if sentence[k] == target_token:
                         found.add("R:patient:hostile")
                     break
+    if _demanded_of(sentence, target_token, mentions):
+        found.add("R:object:demand")
     for k in range(n - 3):  # "the so called threat from xxtarget", "threat posed by xxtarget" is a doer
         if sentence[k] == "so" and sentence[k + 1] == "called" and target_token in sentence[k + 2:k + 6]:
             found.add("R:claim:rejected")
     out.extend(sorted(found))
+
+
+def _demanded_of(sentence: Sequence[str], target_token: str, mentions: set[str]) -> bool:
+    """Whether the target alone is called on to stop, withdraw, lift, comply ... ("we call on xxtarget to withdraw").
+
+    A call on several parties alike ("we urge xxtarget and xxother to resolve their differences") and a call
+    for help ("we appeal to xxtarget to support our recovery") are not demands.
+    """
+    n = len(sentence)
+    for j, token in enumerate(sentence):
+        if token not in CALLS:
+            continue
+        k = j + 1
+        if k < n and sentence[k] in ("on", "upon", "to", "that"):
+            k += 1
+        while k < n and sentence[k] in DETERMINERS:
+            k += 1
+        if k >= n or sentence[k] != target_token:
+            continue
+        rest = sentence[k + 1:k + 5]
+        if any(t in mentions for t in rest) or "and" in rest[:1]:
+            continue  # another party is called on too
+        if sentence[j + 1] == "that" and any(_starts(w, DEMANDED) for w in rest[:3]):
+            return True  # "we demand that xxtarget (immediately) withdraw"
+        for i, t in enumerate(rest):
+            if t == "to" or t in ("must", "should", "shall"):
+                nxt = rest[i + 1:i + 3]
+                if any(_starts(w, DEMANDED) for w in nxt):
+                    return True
+                break
+    return False
