@@ -104,6 +104,19 @@ def test_roles_reach_the_model_as_features():
 # ------------------------------------------------------------------------------ CheckList
 
 
+def test_hostile_cues_of_a_victims_sentence_form_their_own_block():
+    # "We condemn Russia's aggression against Ukraine": the hostile words are sympathy toward Ukraine, so
+    # Ukraine's view also has them as victim cues (L:v:); Russia's view, the doer's, does not
+    model = build_model(Config().stance)
+    pairs = [("We condemn Russia's aggression against Ukraine.", "Ukraine"),
+             ("We condemn Russia's aggression against Ukraine.", "Russia"), ("NATO met in June.", "NATO")]
+    model.fit(pairs * 4, ["favor", "against", "neutral"] * 4)
+    analyze = model.vectorizer_.build_analyzer()
+    victim, doer = (analyze(view) for view in model._views([pairs[0][0]] * 2, ["Ukraine", "Russia"]))
+    assert "L:v:hostile" in victim and "L:s:hostile" in victim
+    assert "L:v:hostile" not in doer and "L:s:hostile" in doer
+
+
 def test_checklist_cases_are_deterministic_and_cover_every_pair():
     first = checklist.build_cases(NAMES)
     assert first == checklist.build_cases(NAMES)

@@ -19,7 +19,9 @@ keeps three blocks of lower-cased tokens:
 ``analyzer`` of a scikit-learn ``TfidfVectorizer``. Optional blocks: character n-grams
 (``c:``), cues of the hand-written hostility / cooperation lexicon (:data:`HOSTILE`,
 :data:`COOPERATIVE`; ``L:``), negation marks (``~word``) and the target's identity
-(``t:``, ``x:``).
+(``t:``, ``x:``). With roles on, the cues of a sentence in which the target only undergoes a hostile
+act (:mod:`pipeline.stance.roles`: a victim, accused of nothing there) are also counted as ``L:v:``,
+so the model can learn that hostility around a victim is not hostility toward it.
 """
 
 from __future__ import annotations
@@ -368,14 +370,24 @@ class ContextAnalyzer:
             for block in (view.windows if scope == "windows" else view.sentences if scope == "sentences"
                           else (view.doc,)):
                 self._chars(block, out)
-        if getattr(self, "lexicon", False):
+        roles = getattr(self, "roles", False)
+        sentence_roles = []
+        if roles:
             for sentence in view.sentences:
+                found: list[str] = []
+                role_features(sentence, TARGET_TOKEN, OTHER_TOKEN, found)
+                sentence_roles.append(found)
+        if getattr(self, "lexicon", False):
+            for k, sentence in enumerate(view.sentences):
+                # the cues of a sentence in which the target only undergoes a hostile act ("the aggression
+                # against xxtarget") are sympathy, not hostility toward it: a block of their own
                 _cues("L:s:", sentence, out, None)
+                if roles and _victim_only(sentence_roles[k]):
+                    _cues("L:v:", sentence, out, None)
             for win in view.windows:
                 _cues("L:w:", win, out, win.index(TARGET_TOKEN) if TARGET_TOKEN in win else None)
-        if getattr(self, "roles", False):
-            for sentence in view.sentences:
-                role_features(sentence, TARGET_TOKEN, OTHER_TOKEN, out)
+        for found in sentence_roles:
+            out.extend(found)
         if getattr(self, "target_features", False) and view.target:
             # which target is asked about, alone and crossed with the words of its sentences,
             # so one model can learn target-specific priors and vocabulary
@@ -410,6 +422,14 @@ def _mark_negation(tokens: Sequence[str]) -> Sequence[str]:
                 out = list(tokens)
             out[i] = "~" + token
     return tokens if out is None else out
+
+
+_ACCUSING_ROLES = frozenset({"R:agent:hostile", "R:object:attitude", "R:object:demand", "R:claim", "R:claimant"})
+
+
+def _victim_only(roles: Sequence[str]) -> bool:
+    """Whether the target undergoes a hostile act in a sentence and is accused of nothing there."""
+    return "R:patient:hostile" in roles and not _ACCUSING_ROLES.intersection(roles)
 
 
 def _cues(prefix: str, tokens: Sequence[str], out: list[str], center: int | None) -> None:
