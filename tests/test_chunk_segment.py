@@ -301,23 +301,27 @@ def test_a_short_first_line_ending_a_sentence_is_explained_by_a_lost_indent():
 
 # The lost-indent cue when the next line starts with a capital, when the first line ends in a broken
 # word, and when a page break stands between the first line and its continuation.
-# (no line of them recurs three times, which would make it a running header)
+# FILLER: no line of them recurs three times, which would make it a running header.
 FILLER = [PARAS[i] + " " + PARAS[j] for i, j in ((0, 1), (2, 3), (1, 2), (3, 0))]
 THANKS = ("I want to thank Secretary-General António Guterres, the President of the General Assembly, Mr. Peter "
           "Thomson, the United Nations Development Programme and the Peacebuilding Fund, because they have "
           "accompanied every step of the peace process in our country with patience and resolve.")
-
-
-def _only_the_lost_indent_tells(lines, k, width, indent):
-    """Line ``k`` starts a paragraph; the line before it is full (and some line is as long as the width)."""
-    return not fits(lines[k - 1], lines[k], width) and lines[k - 1].endswith(".") and max(map(len, lines)) == width
-
-
 CONCERN = ("At the same time, we continue to be concerned about security developments in and around our region, "
            "where unresolved conflicts threaten the progress achieved over recent decades by all of our neighbours.")
 
 
-def _starts_thanks(got, para=THANKS):
+def _layouts(para, indents):
+    """``(width, indent, lines, k)`` of ``para`` wrapped with lost indents after each FILLER paragraph in turn, where
+    line ``k`` (``para``'s first) follows a full line that ends a sentence, so only its lost indent can tell."""
+    for width, indent, lead in itertools.product(range(40, 76), indents, range(len(FILLER))):
+        lines = lost_indent_lines([FILLER[lead], para, *FILLER[:lead], *FILLER[lead + 1:]], width, indent)
+        k = len(textwrap.wrap(FILLER[lead], width, initial_indent=" " * indent))
+        if (lines[k - 1].endswith(".") and not fits(lines[k - 1], lines[k], width)
+                and max(map(len, lines)) == width):  # some line as long as the width, so it is measured right
+            yield width, indent, lines, k
+
+
+def _starts_paragraph(got, para):
     """``para`` starts a paragraph, and the paragraph before it ends where a FILLER paragraph ends."""
     k = next((i for i, t in enumerate(got) if t.startswith(para[:60])), None)
     return k is not None and k > 0 and any(got[k - 1].endswith(f[-60:]) for f in FILLER)
@@ -325,49 +329,32 @@ def _starts_thanks(got, para=THANKS):
 
 def test_lost_indent_before_a_capitalised_continuation():
     found = 0
-    for width, indent, lead in itertools.product(range(40, 76), (3, 5, 7), range(len(FILLER))):
-        if True:
-            paras = [FILLER[lead], THANKS, *FILLER[:lead], *FILLER[lead + 1:]]
-            lines = lost_indent_lines(paras, width, indent)
-            k = len(textwrap.wrap(paras[0], width, initial_indent=" " * indent))
-            first, nxt = lines[k], lines[k + 1]
-            if not (_only_the_lost_indent_tells(lines, k, width, indent) and nxt[0].isupper()
-                    and fits(first, nxt, width)):
-                continue
+    for width, indent, lines, k in _layouts(THANKS, (3, 5, 7)):
+        if lines[k + 1][0].isupper() and fits(lines[k], lines[k + 1], width):
             found += 1
-            assert _starts_thanks(texts("\n".join(lines))), (width, indent, first, nxt)
+            assert _starts_paragraph(texts("\n".join(lines)), THANKS), (width, indent, lines[k], lines[k + 1])
     assert found >= 3  # the layouts this test is about exist
 
 
 def test_lost_indent_on_a_first_line_ending_in_a_broken_word():
     found = 0
-    for width, indent, lead in itertools.product(range(40, 76), (4, 6, 8), range(len(FILLER))):
-        if True:
-            paras = [FILLER[lead], CONCERN, *FILLER[:lead], *FILLER[lead + 1:]]
-            lines = lost_indent_lines(paras, width, indent)
-            k = len(textwrap.wrap(paras[0], width, initial_indent=" " * indent))
-            word = lines[k + 1].split()[0]
-            # break the next line's first word at the end of the narrower first line, as a hyphenating wrapper would
-            cut = width - indent - len(lines[k]) - 2
-            if not (_only_the_lost_indent_tells(lines, k, width, indent) and word.isalpha() and word.islower()
-                    and 2 <= cut <= len(word) - 2 and len(lines[k]) + 1 + len(word) <= width):
-                continue
+    for width, indent, lines, k in _layouts(CONCERN, (4, 6, 8)):
+        word = lines[k + 1].split()[0]
+        # break the next line's first word at the end of the narrower first line, as a hyphenating wrapper would
+        cut = width - indent - len(lines[k]) - 2
+        if word.isalpha() and word.islower() and 2 <= cut <= len(word) - 2 and len(lines[k]) + 1 + len(word) <= width:
             found += 1
             lines[k] += " " + word[:cut] + "-"
             lines[k + 1] = word[cut:] + lines[k + 1][len(word):]
-            assert _starts_thanks(texts("\n".join(lines)), CONCERN), (width, indent, lines[k], lines[k + 1])
+            assert _starts_paragraph(texts("\n".join(lines)), CONCERN), (width, indent, lines[k], lines[k + 1])
     assert found >= 3
 
 
 def test_lost_indent_across_a_page_break():
     found = 0
-    for width, lead in itertools.product(range(40, 76), range(len(FILLER))):
-        paras = [FILLER[lead], THANKS, *FILLER[:lead], *FILLER[lead + 1:]]
-        lines = lost_indent_lines(paras, width, 6)
-        k = len(textwrap.wrap(paras[0], width, initial_indent=" " * 6))
-        if not (_only_the_lost_indent_tells(lines, k, width, 6) and fits(lines[k], lines[k + 1], width)):
-            continue
-        found += 1
-        lines[k + 1 : k + 1] = ["", "A/71/PV.27", ""]  # the page ends after the paragraph's first line
-        assert _starts_thanks(texts("\n".join(lines))), (width, lines[k])
+    for width, _, lines, k in _layouts(THANKS, (6,)):
+        if fits(lines[k], lines[k + 1], width):
+            found += 1
+            lines[k + 1 : k + 1] = ["", "A/71/PV.27", ""]  # the page ends after the paragraph's first line
+            assert _starts_paragraph(texts("\n".join(lines)), THANKS), (width, lines[k])
     assert found >= 3
