@@ -20,7 +20,8 @@ variable                      library                 value
 
 A variable the user has set is left alone, and nothing is set on a CPU without AVX2 and FMA or on
 another architecture (there the default code paths are used; artifacts may then differ from ones
-built elsewhere). A library imported *before* ``pipeline`` has already chosen its path: code that
+built elsewhere). A library imported *before* ``pipeline`` has already chosen its path, and its
+switch is then not set at all, so that worker processes take the same path as this one: code that
 must reproduce the committed artifacts byte for byte imports ``pipeline`` first or runs the CLI.
 """
 
@@ -28,6 +29,8 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
+from collections.abc import Collection
 
 #: the switches and their AVX2-level values
 PINNED = {
@@ -37,6 +40,15 @@ PINNED = {
     "ATEN_CPU_CAPABILITY": "avx2",
     "ONEDNN_MAX_CPU_ISA": "AVX2",
     "MKL_CBWR": "AVX2",
+}
+#: the module whose import reads each switch: once it is loaded the switch would reach only child processes
+READ_BY = {
+    "OPENBLAS_CORETYPE": "numpy",
+    "NPY_DISABLE_CPU_FEATURES": "numpy",
+    "TOMOTOPY_ISA": "tomotopy",
+    "ATEN_CPU_CAPABILITY": "torch",
+    "ONEDNN_MAX_CPU_ISA": "torch",
+    "MKL_CBWR": "torch",
 }
 _NEEDED_FLAGS = frozenset({"avx2", "fma"})
 
@@ -54,19 +66,22 @@ def cpu_flags(cpuinfo: str = "/proc/cpuinfo") -> frozenset[str]:
 
 
 def pin_instruction_sets(environ: dict[str, str] | None = None, flags: frozenset[str] | None = None,
-                         machine: str | None = None) -> dict[str, str]:
+                         machine: str | None = None, loaded: Collection[str] | None = None) -> dict[str, str]:
     """Set the switches of :data:`PINNED` that are not set yet; return those it set.
 
     Nothing is set unless the machine is x86-64 with AVX2 and FMA (``flags``: the CPU's flags,
     read from ``/proc/cpuinfo`` when omitted). Child processes (the stage workers) inherit the
-    environment.
+    environment, so a switch whose library is already loaded here (``loaded``: module names,
+    ``sys.modules`` when omitted) is left unset: this process has chosen its path, and the workers
+    must take the same one (byte-identical results for any ``n_jobs`` and engine).
     """
     environ = os.environ if environ is None else environ
+    loaded = sys.modules if loaded is None else loaded
     machine = (platform.machine() if machine is None else machine).lower()
     if machine not in {"x86_64", "amd64"}:
         return {}
     if not (cpu_flags() if flags is None else flags) >= _NEEDED_FLAGS:
         return {}
-    added = {name: value for name, value in PINNED.items() if name not in environ}
+    added = {name: value for name, value in PINNED.items() if name not in environ and READ_BY[name] not in loaded}
     environ.update(added)
     return added

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+import pipeline  # noqa: F401  (before anything loads NumPy: the CLI's instruction sets, pipeline/cpu.py)
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -14,14 +14,14 @@ AVX2 = frozenset({"fpu", "sse2", "avx", "avx2", "fma", "avx512f"})
 
 def test_pins_every_switch_on_an_avx2_machine():
     env: dict[str, str] = {}
-    added = pin_instruction_sets(env, flags=AVX2, machine="x86_64")
+    added = pin_instruction_sets(env, flags=AVX2, machine="x86_64", loaded=())
     assert env == PINNED and added == PINNED
     assert env["TOMOTOPY_ISA"] == "avx2" and env["OPENBLAS_CORETYPE"] == "Haswell"
 
 
 def test_leaves_a_users_setting_alone():
     env = {"TOMOTOPY_ISA": "sse2", "PATH": "/bin"}
-    added = pin_instruction_sets(env, flags=AVX2, machine="AMD64")
+    added = pin_instruction_sets(env, flags=AVX2, machine="AMD64", loaded=())
     assert env["TOMOTOPY_ISA"] == "sse2" and "TOMOTOPY_ISA" not in added
     assert env["OPENBLAS_CORETYPE"] == "Haswell" and env["PATH"] == "/bin"
 
@@ -34,7 +34,15 @@ def test_leaves_a_users_setting_alone():
 ])
 def test_sets_nothing_where_the_avx2_level_is_not_there(flags, machine):
     env: dict[str, str] = {}
-    assert pin_instruction_sets(env, flags=flags, machine=machine) == {} and env == {}
+    assert pin_instruction_sets(env, flags=flags, machine=machine, loaded=()) == {} and env == {}
+
+
+def test_a_library_loaded_before_pipeline_keeps_its_path_in_the_workers_too():
+    # NumPy already chose its path in this process: its switches would reach only the workers
+    env: dict[str, str] = {}
+    added = pin_instruction_sets(env, flags=AVX2, machine="x86_64", loaded={"numpy"})
+    assert "OPENBLAS_CORETYPE" not in env and "NPY_DISABLE_CPU_FEATURES" not in env
+    assert added["TOMOTOPY_ISA"] == "avx2" and "MKL_CBWR" in added
 
 
 def test_cpu_flags_reads_the_first_flags_line(tmp_path):
