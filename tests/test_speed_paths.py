@@ -389,6 +389,12 @@ def _reference_analyze(self, view: TargetView) -> list[str]:
     if getattr(self, "lexicon", False):
         for sentence in view.sentences:
             _reference_cues("L:s:", sentence, out, None)
+            if getattr(self, "roles", False):  # a victim's sentence: its cues again as L:v:
+                found: list[str] = []
+                role_features(sentence, TARGET_TOKEN, OTHER_TOKEN, found)
+                accused = {"R:agent:hostile", "R:object:attitude", "R:object:demand", "R:claim", "R:claimant"}
+                if "R:patient:hostile" in found and not accused & set(found):
+                    _reference_cues("L:v:", sentence, out, None)
         for win in view.windows:
             _reference_cues("L:w:", win, out, win.index(TARGET_TOKEN) if TARGET_TOKEN in win else None)
     if getattr(self, "roles", False):  # the role features themselves are tested in test_stance_roles.py
