@@ -32,7 +32,7 @@ from pipeline.stance.features import (
     cue,
 )
 from pipeline.stance.model import StanceClassifier
-from pipeline.stance.roles import role_features
+from pipeline.stance.roles import role_features, victim_only
 from pipeline.stance.targets import TargetMatcher, all_mentions, compile_target, compile_targets, find_mentions
 from pipeline.stance.train import build_model
 
@@ -392,8 +392,7 @@ def _reference_analyze(self, view: TargetView) -> list[str]:
             if getattr(self, "roles", False):  # a victim's sentence: its cues again as L:v:
                 found: list[str] = []
                 role_features(sentence, TARGET_TOKEN, OTHER_TOKEN, found)
-                accused = {"R:agent:hostile", "R:object:attitude", "R:object:demand", "R:claim", "R:claimant"}
-                if "R:patient:hostile" in found and not accused & set(found):
+                if victim_only(found):
                     _reference_cues("L:v:", sentence, out, None)
         for win in view.windows:
             _reference_cues("L:w:", win, out, win.index(TARGET_TOKEN) if TARGET_TOKEN in win else None)

@@ -472,6 +472,11 @@ class _Layout:
     lost_indent: int = 0
 
 
+def _gap(blank: bool, noise: bool) -> bool:
+    """Whether blank lines are a paragraph gap: blank lines around page furniture mark a page break."""
+    return blank and not noise
+
+
 def _group_wrapped(text: str, lines: list[_Line], width: int) -> list[list[_Line]]:
     indents = Counter(ln.start - ln.raw_start for ln in lines if ln.kind == _CONTENT)
     base_indent = indents.most_common(1)[0][0] if indents else 0
@@ -487,10 +492,9 @@ def _group_wrapped(text: str, lines: list[_Line], width: int) -> list[list[_Line
         if not current:
             current = [ln]
             continue
-        # Blank lines around page furniture mark a page break, not a paragraph break.
-        blank = blank_before and not noise_before
-        # The line after this one, unless a blank line that is not a page break comes first (it may not continue it).
-        nxt = content[k + 1][0] if k + 1 < len(content) and not (content[k + 1][1] and not content[k + 1][2]) else None
+        blank = _gap(blank_before, noise_before)
+        # The line after this one, unless a gap comes first (it may not continue it).
+        nxt = content[k + 1][0] if k + 1 < len(content) and not _gap(*content[k + 1][1:]) else None
         # ``prev`` may be the first line of a paragraph (and short for a lost indent).
         first = len(current) == 1 or _ends_sentence(text[current[-2].start : current[-2].end])
         if _is_break(layout, current[-1], ln, nxt, blank, first):
@@ -520,7 +524,7 @@ def _lost_indent_width(text: str, content: list[tuple[_Line, bool, bool]], geo: 
     rooms = []
     for (ln, _, _), (nxt, blank, noise) in itertools.pairwise(content):
         body, next_body = text[ln.start : ln.end], text[nxt.start : nxt.end]
-        if (blank and not noise) or _ends_sentence(body) or body[-1] in _HYPHENS or not next_body[0].islower():
+        if _gap(blank, noise) or _ends_sentence(body) or body[-1] in _HYPHENS or not next_body[0].islower():
             continue
         room = geo.width - geo.measure(text, ln) - 1 - _first_word_len(next_body)
         if room >= 0:

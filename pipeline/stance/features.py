@@ -35,7 +35,7 @@ from itertools import compress
 
 from ..sentences import Span
 from ..sentences import sentence_spans as _sentence_spans
-from .roles import role_features
+from .roles import role_features, victim_only
 from .targets import TargetMatcher, all_mentions
 
 TARGET_TOKEN = "xxtarget"
@@ -382,7 +382,7 @@ class ContextAnalyzer:
                 # the cues of a sentence in which the target only undergoes a hostile act ("the aggression
                 # against xxtarget") are sympathy, not hostility toward it: a block of their own
                 _cues("L:s:", sentence, out, None)
-                if roles and _victim_only(sentence_roles[k]):
+                if roles and victim_only(sentence_roles[k]):
                     _cues("L:v:", sentence, out, None)
             for win in view.windows:
                 _cues("L:w:", win, out, win.index(TARGET_TOKEN) if TARGET_TOKEN in win else None)
@@ -422,14 +422,6 @@ def _mark_negation(tokens: Sequence[str]) -> Sequence[str]:
                 out = list(tokens)
             out[i] = "~" + token
     return tokens if out is None else out
-
-
-_ACCUSING_ROLES = frozenset({"R:agent:hostile", "R:object:attitude", "R:object:demand", "R:claim", "R:claimant"})
-
-
-def _victim_only(roles: Sequence[str]) -> bool:
-    """Whether the target undergoes a hostile act in a sentence and is accused of nothing there."""
-    return "R:patient:hostile" in roles and not _ACCUSING_ROLES.intersection(roles)
 
 
 def _cues(prefix: str, tokens: Sequence[str], out: list[str], center: int | None) -> None:

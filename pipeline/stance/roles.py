@@ -284,3 +284,12 @@ def _demanded_of(sentence: Sequence[str], target_token: str, mentions: set[str])
                     return True
                 break
     return False
+
+
+#: roles that make the target a doer, accused or addressee of a demand in its sentence
+_ACCUSING = frozenset({"R:agent:hostile", "R:object:attitude", "R:object:demand", "R:claim", "R:claimant"})
+
+
+def victim_only(roles: Sequence[str]) -> bool:
+    """Whether ``roles`` (of one sentence) make the target undergo a hostile act and accuse it of nothing."""
+    return "R:patient:hostile" in roles and not _ACCUSING.intersection(roles)
