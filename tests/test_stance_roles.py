@@ -73,6 +73,7 @@ def roles(sentence: str | tuple[str, ...]) -> list[str]:
     ("we call on xxtarget and xxother to end the fighting", set()),
     ("we appeal to xxtarget to support our recovery", set()),
     ("we call on xxtarget to join the talks", set()),
+    ("we call on xxtarget to endorse the declaration", set()),  # "end" is not a prefix of "endorse"
 ])
 def test_role_features_name_the_targets_role(sentence, expected):
     assert set(roles(sentence)) == expected

@@ -62,6 +62,8 @@ EXACT = {
     "invest": frozenset({"invest", "invests", "invested", "investing", "investment", "investments"}),
     "aid": frozenset({"aid", "aids", "aided", "aiding"}),
     "lie": frozenset({"lie", "lies", "lied", "lying"}),
+    "end": frozenset({"end", "ends", "ended", "ending"}),  # not "endorse", "endeavour"
+    "respect": frozenset({"respect", "respects", "respected", "respecting"}),  # not "respective"
 }
 #: verbs that make a mention right before them the maker of a claim ("accusations that xxtarget keeps making")
 CLAIM_VERBS = ("make", "making", "made", "level", "repeat", "invent", "fabricat", "peddl", "circulat")
