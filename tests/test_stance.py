@@ -595,3 +595,73 @@ def test_config_maps_the_feature_options():
         load_config(CONFIG, ["stance.block_weights={doc: 0}"])
     with pytest.raises(ConfigError):
         load_config(CONFIG, ["stance.block_weights={title: 1}"])
+
+
+# ----------------------------------------------------------------------------- prior correction (label_scales)
+
+
+def test_rescale_multiplies_and_renormalises():
+    from pipeline.stance.model import rescale
+
+    proba = np.asarray([[0.5, 0.3, 0.2], [0.1, 0.1, 0.8]])
+    assert rescale(proba, LABELS, None) is proba
+    out = rescale(proba, LABELS, {"neutral": 2.0})
+    assert np.allclose(out.sum(axis=1), 1.0)
+    assert np.allclose(out[0], np.asarray([0.5, 0.3, 0.4]) / 1.2)
+
+
+def test_tune_label_scales_finds_a_shifted_prior_and_leaves_good_ones_alone():
+    rng = np.random.default_rng(0)
+    truth = np.asarray(["favor"] * 300 + ["neutral"] * 200 + ["against"] * 100)
+    proba = rng.dirichlet([1, 1, 1], len(truth))
+    proba[np.arange(len(truth)), [LABELS.index(t) for t in truth]] += 1.0
+    biased = proba * np.asarray([1.0, 3.0, 1.0])  # the model over-predicts favor
+    biased /= biased.sum(axis=1, keepdims=True)
+    scales = train_stage.tune_label_scales(biased, LABELS, truth.tolist())
+    assert scales["favor"] == 1.0  # the most frequent label is the reference
+    assert scales["against"] >= 2.0 and scales["neutral"] >= 2.0
+    exact = np.eye(3)[[LABELS.index(t) for t in truth]] * 0.8 + 0.2 / 3  # already perfect: no change
+    assert train_stage.tune_label_scales(exact, LABELS, truth.tolist()) == {label: 1.0 for label in LABELS}
+
+
+def test_document_of_groups_paragraphs_of_one_speech():
+    from pipeline.stance.data import LabelledExample
+
+    def item(source, text="x"):
+        return LabelledExample(text, "China", "neutral", source, 1)
+
+    assert train_stage.document_of(item("ungdc:70:AFG:18")) == train_stage.document_of(item("ungdc:70:AFG:3"))
+    assert train_stage.document_of(item("written:speech", "a")) != train_stage.document_of(item("written:speech", "b"))
+
+
+def test_label_scales_auto_is_tuned_applied_and_saved(subset, tmp_path):
+    small = subset[::2]
+    settings = config_for(tmp_path, "stance.cv_folds=3", "stance.label_scales=auto",
+                          "stance.label_scales_source=null").stance
+    model, metrics = train_stage.train(settings, small)
+    scales = metrics["label_scales"]
+    assert set(scales) == set(LABELS) and metrics["label_scales_tuned_on"] == len(small)
+    assert model.get_params()["label_scales"] == scales
+    assert metrics["macro_f1"] >= metrics["macro_f1_uncorrected"]  # tuned on the same out-of-fold predictions
+    plain = train_stage.build_model(config_for(tmp_path).stance).fit(
+        [(e.text, e.target) for e in small], [e.label for e in small])
+    probe = [(e.text, e.target) for e in small[:50]]
+    from pipeline.stance.model import rescale
+    assert np.allclose(model.predict_proba(probe), rescale(plain.predict_proba(probe), LABELS, scales))
+    loaded = load_stance(save_stance(model, tmp_path / "scaled"))
+    assert loaded.get_params()["label_scales"] == scales
+    assert np.array_equal(loaded.predict_proba(probe), model.predict_proba(probe))
+    fixed = train_stage.build_model(config_for(tmp_path, "stance.label_scales={neutral: 1.5}").stance)
+    assert fixed.get_params()["label_scales"] == {"neutral": 1.5}
+
+
+def test_label_scales_are_validated():
+    with pytest.raises(ConfigError, match="label_scales"):
+        load_config(CONFIG, ["stance.label_scales={neutral: 0}"])
+    with pytest.raises(ConfigError, match="label_scales"):
+        load_config(CONFIG, ["stance.label_scales={none: 2}"])
+    with pytest.raises(ConfigError, match="label_scales"):
+        load_config(CONFIG, ["stance.label_scales=sometimes"])
+    with pytest.raises(ValueError, match="label_scales"):
+        StanceClassifier(label_scales="auto").fit(["NATO won.", "NATO lost."], ["favor", "against"],
+                                                  targets=["NATO", "NATO"])

@@ -269,6 +269,8 @@ class StanceConfig(_Section):
     target_scope: Literal["sentences", "doc"] = "sentences"
     roles: bool = True
     source_weights: dict[str, float] = Field(default_factory=lambda: {"ungdc": 2.0})
+    label_scales: Literal["auto", "none"] | dict[Literal["against", "favor", "neutral"], float] | None = "none"
+    label_scales_source: str | None = "ungdc"
     batch_size: int = Field(2000, ge=1)
     targets: list[TargetConfig] = Field(default_factory=lambda: list(DEFAULT_TARGETS), min_length=1)
 
@@ -288,6 +290,15 @@ class StanceConfig(_Section):
         if bad:
             raise ValueError(f"block weights must be > 0 (not: {', '.join(sorted(bad))})")
         return weights
+
+    @field_validator("label_scales")
+    @classmethod
+    def _positive_scales(cls, scales: str | dict[str, float] | None) -> str | dict[str, float] | None:
+        if isinstance(scales, dict):
+            bad = {k: w for k, w in scales.items() if not 0 < w < float("inf")}
+            if bad:
+                raise ValueError(f"label scales must be finite and > 0 (not: {', '.join(sorted(bad))})")
+        return scales
 
     @field_validator("char_ngram_max")
     @classmethod

@@ -59,6 +59,12 @@ def check_params(estimator: Any) -> None:
         values["char_ngram_min"], values["char_ngram_max"] = chars
     if params["block_weights"] is not None:  # None: every block weighs 1
         values["block_weights"] = params["block_weights"]
+    scales = params.get("label_scales")
+    if scales is not None:  # None: no prior correction ("auto" is the config's, resolved by train_stance)
+        if not isinstance(scales, Mapping):
+            raise ValueError(f"{owner}: label_scales: expected None or a mapping of labels to scales > 0, "
+                             f"got {scales!r}")
+        values["label_scales"] = dict(scales)
     schema_check(owner, StanceConfig, values, names={"seed": "random_state", "ngram_max": "ngram_range",
                                                       "char_ngram_min": "char_ngram_range",
                                                       "char_ngram_max": "char_ngram_range"})

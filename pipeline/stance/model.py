@@ -54,7 +54,7 @@ _PARALLEL_MIN_PAIRS = 8192
 _OPTIONS_OFF: dict[str, Any] = {"target_features": False, "per_target": False, "char_ngram_range": (0, 0),
                                 "lexicon": False, "negation": False, "block_weights": None,
                                 "char_scope": "windows", "social_tokens": False, "target_scope": "sentences",
-                                "roles": False}
+                                "roles": False, "label_scales": None}
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,10 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
     roles : bool, default True
         The target's role in its mention sentences as features (aggressor, victim, accused,
         helper, helped; see :mod:`pipeline.stance.roles`).
+    label_scales : dict, optional
+        A prior correction: each label's probability is multiplied by its scale (missing: 1) and
+        the row renormalised, before the label is chosen. ``train_stance`` tunes it on
+        out-of-fold predictions (``stance.label_scales: auto``); None: no correction.
 
     Attributes
     ----------
@@ -177,6 +181,7 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         social_tokens: bool = False,
         target_scope: str = "sentences",
         roles: bool = True,
+        label_scales: dict[str, float] | None = None,
     ) -> None:
         self.targets = targets
         self.window = window
@@ -197,6 +202,7 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         self.social_tokens = social_tokens
         self.target_scope = target_scope
         self.roles = roles
+        self.label_scales = label_scales
 
     # ------------------------------------------------------------------ fitting
 
@@ -352,7 +358,7 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
             return np.zeros((0, len(self.classes_)))
         models = getattr(self, "target_models_", {})
         if not models:
-            return self.classifier_.predict_proba(transform_views(self.vectorizer_, views))
+            return self._rescaled(self.classifier_.predict_proba(transform_views(self.vectorizer_, views)))
         out = np.empty((len(views), len(self.classes_)), dtype=np.float64)
         by_model: dict[str | None, list[int]] = {}
         for i, view in enumerate(views):
@@ -360,7 +366,11 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         for name, rows in by_model.items():
             vectorizer, classifier = models[name] if name is not None else (self.vectorizer_, self.classifier_)
             out[rows] = classifier.predict_proba(transform_views(vectorizer, [views[i] for i in rows]))
-        return out
+        return self._rescaled(out)
+
+    def _rescaled(self, proba: np.ndarray) -> np.ndarray:
+        """``proba`` under the prior correction ``label_scales`` (rows renormalised to 1)."""
+        return rescale(proba, self.classes_, self.label_scales)
 
     def _pair_proba(self, texts: Sequence[str], names: Sequence[str], views: Sequence[TargetView]) -> np.ndarray:
         """Probabilities of the pairs: the TF-IDF model's, refined by ``refiner_`` when the model has one."""
@@ -564,6 +574,17 @@ def _score_pairs(batch: tuple[Sequence[str], Sequence[str]], model: StanceClassi
 #: feature-name prefix of each block of :class:`~pipeline.stance.features.ContextAnalyzer`
 BLOCK_PREFIXES = {"doc": ("d:",), "sentences": ("s:",), "windows": ("w:",), "chars": ("c:",),
                   "lexicon": ("L:",), "target": ("t:", "x:"), "roles": ("R:",)}
+
+
+def rescale(proba: np.ndarray, classes: Sequence[Any], scales: dict[str, float] | None) -> np.ndarray:
+    """Probabilities ``proba`` (columns in ``classes`` order) with each label's column multiplied by its
+    scale in ``scales`` (missing labels: 1) and every row renormalised to sum to 1; ``scales`` None or
+    empty returns ``proba`` itself."""
+    if not scales:
+        return proba
+    factors = np.asarray([float(scales.get(str(c), 1.0)) for c in classes], dtype=np.float64)
+    out = proba * factors
+    return out / out.sum(axis=1, keepdims=True)
 
 
 def _column_weights(vectorizer: TfidfVectorizer, block_weights: dict[str, float] | None) -> np.ndarray | None:

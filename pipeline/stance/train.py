@@ -10,8 +10,10 @@ classifier on all the data and writes:
     frequent label) from out-of-fold predictions; ``per_target``: ``macro_f1``,
     ``accuracy``, ``examples`` and ``label_counts`` per target; ``per_label``:
     ``precision``, ``recall``, ``f1``, ``count``; ``label_counts``; ``examples``;
-    ``cv_folds`` (folds used), ``cv_stratified_by`` (``target+label`` or ``label``) and
-    ``calibration`` (of the final model). Floats are rounded to 6 places. When a label has
+    ``cv_folds`` (folds used), ``cv_stratified_by`` (``target+label`` or ``label``),
+    ``cv_grouped_by`` (``document``), ``calibration`` (of the final model) and, with
+    ``stance.label_scales: auto``, ``label_scales`` (the prior correction tuned on the out-of-fold
+    predictions and applied by the saved model), ``label_scales_tuned_on`` and ``macro_f1_uncorrected``. Floats are rounded to 6 places. When a label has
     fewer than two examples there is no cross-validation: the scores are ``null`` and
     ``cv_skipped`` says why.
 
@@ -45,7 +47,7 @@ TRAINING_KEYS = (
     "engine", "transformer", "train", "model", "metrics", "seed", "cv_folds", "C", "window", "ngram_max", "min_df",
     "class_weight", "calibration", "calibration_folds", "target_features", "per_target", "lexicon", "negation",
     "char_ngram_min", "char_ngram_max", "char_scope", "block_weights", "social_tokens", "target_scope", "roles",
-    "source_weights", "targets",
+    "source_weights", "label_scales", "label_scales_source", "targets",
 )
 
 
@@ -93,16 +95,28 @@ def build_model(settings: StanceConfig) -> StanceClassifier:
         social_tokens=settings.social_tokens,
         target_scope=settings.target_scope,
         roles=settings.roles,
+        label_scales=fixed_scales(settings),
     )
 
 
 def fit_model(settings: StanceConfig, examples: Sequence[LabelledExample]) -> StanceClassifier:
     """The classifier of ``settings`` fitted on ``examples``, weighted by ``stance.source_weights``.
 
-    The TF-IDF model alone (no fine-tuning): what ``train_stance`` fits for ``engine: sklearn``.
+    The TF-IDF model alone (no fine-tuning): what ``train_stance`` fits for ``engine: sklearn``,
+    including the prior correction ``stance.label_scales`` (``auto``: tuned by a cross-validation first).
     """
-    return build_model(settings).fit([(e.text, e.target) for e in examples], [e.label for e in examples],
-                                     sample_weight=sample_weights(examples, settings.source_weights))
+    weights = sample_weights(examples, settings.source_weights)
+    model = build_model(settings)
+    if settings.label_scales == "auto":
+        scales = cross_validate(model, examples, settings.cv_folds, settings.seed, weights,
+                                tune_scales_on=settings.label_scales_source).get("label_scales")
+        model.set_params(label_scales=scales)
+    return model.fit([(e.text, e.target) for e in examples], [e.label for e in examples], sample_weight=weights)
+
+
+def fixed_scales(settings: StanceConfig) -> dict[str, float] | None:
+    """``stance.label_scales`` when it is given as numbers, else None (``auto`` is tuned, ``none`` is off)."""
+    return dict(settings.label_scales) if isinstance(settings.label_scales, dict) else None
 
 
 def check_engine(settings: StanceConfig) -> None:
@@ -128,20 +142,84 @@ def _scores(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, float]:
     }
 
 
+#: the values ``stance.label_scales: auto`` tries for each label (the most frequent label keeps 1)
+SCALE_GRID = tuple(round(0.5 + 0.1 * i, 1) for i in range(21))
+#: ... and keeps the scales nearest 1 whose out-of-fold macro-F1 is within this of the best
+SCALE_TOLERANCE = 0.005
+
+
+def document_of(example: LabelledExample) -> str:
+    """The document an item comes from, for grouped folds: its ``source`` without a final paragraph
+    number (``ungdc:70:AFG:18`` -> ``ungdc:70:AFG``), else its text (items of a category such as
+    ``written:speech`` are independent texts)."""
+    parts = example.source.split(":")
+    if len(parts) >= 3 and parts[-1].isdigit():
+        return ":".join(parts[:-1])
+    return "text:" + " ".join(example.text.split())
+
+
+def _macro_f1_codes(truth: np.ndarray, pred: np.ndarray, n: int) -> float:
+    """Macro-F1 over ``n`` labels coded 0..n-1 (a label never true nor predicted scores 0)."""
+    confusion = np.bincount(truth * n + pred, minlength=n * n).reshape(n, n)
+    tp = np.diag(confusion).astype(float)
+    denominator = confusion.sum(axis=0) + confusion.sum(axis=1)
+    return float(np.mean(np.divide(2 * tp, denominator, out=np.zeros(n), where=denominator > 0)))
+
+
+def tune_label_scales(proba: np.ndarray, classes: Sequence[str], y: Sequence[str],
+                      grid: Sequence[float] = SCALE_GRID, tolerance: float = SCALE_TOLERANCE) -> dict[str, float]:
+    """The prior correction that maximises macro-F1 of ``argmax(rescale(proba))`` against ``y``.
+
+    ``proba`` holds out-of-fold probabilities (columns in ``classes`` order). The most frequent
+    label of ``y`` keeps scale 1 and every other label tries each value of ``grid``. The scores are
+    flat near their top, so, as with the one-standard-error rule, the scales nearest 1 (smallest sum
+    of ``|log scale|``) whose macro-F1 is within ``tolerance`` of the best are chosen: no evidence
+    means no change, and a small gain does not buy a large shift.
+    """
+    from itertools import product
+
+    classes = [str(c) for c in classes]
+    codes = {c: i for i, c in enumerate(classes)}
+    truth = np.asarray([codes[label] for label in y], dtype=np.int64)
+    reference = Counter(str(label) for label in y).most_common(1)[0][0]
+    free = [c for c in classes if c != reference]
+    logp = np.log(np.clip(proba, 1e-300, None))
+    tried = []
+    for values in product(grid, repeat=len(free)):
+        scales = dict(zip(free, values, strict=True))
+        shift = np.asarray([np.log(scales.get(c, 1.0)) for c in classes])
+        score = _macro_f1_codes(truth, np.argmax(logp + shift, axis=1), len(classes))
+        tried.append((round(float(np.abs(shift).sum()), 12), -score, values))
+    best = max(-t[1] for t in tried)
+    _, _, values = min(t for t in tried if -t[1] >= best - tolerance)
+    chosen = dict(zip(free, values, strict=True))
+    return {c: float(chosen.get(c, 1.0)) for c in classes}
+
+
 def cross_validate(model: StanceClassifier, examples: Sequence[LabelledExample], folds: int,
-                   seed: int, weights: np.ndarray | None = None) -> dict[str, Any]:
+                   seed: int, weights: np.ndarray | None = None, *, tune_scales_on: str | None | bool = False,
+                   ) -> dict[str, Any]:
     """Out-of-fold scores of ``model`` on ``examples`` (pure: no I/O).
 
     Folds are stratified by target and label when every (target, label) group has at
-    least ``folds`` examples, otherwise by label, and grouped by text: a paragraph labelled
-    for several targets never sits on both sides of a split. ``folds`` is lowered to the size of the
-    rarest label when needed (with a warning) and the cross-validation is skipped when
-    that leaves fewer than two folds. ``weights`` (one per example) weigh the training folds;
-    the scores count every held-out item once.
+    least ``folds`` examples, otherwise by label, and grouped by document (:func:`document_of`):
+    paragraphs of one speech, or one paragraph labelled for several targets, never sit on both
+    sides of a split. ``folds`` is lowered to the size of the rarest label when needed (with a
+    warning) and the cross-validation is skipped when that leaves fewer than two folds. ``weights``
+    (one per example) weigh the training folds; the scores count every held-out item once.
+
+    ``tune_scales_on`` (a source prefix such as ``"ungdc"``, or None for every item; False: no
+    tuning) tunes the prior correction (:func:`tune_label_scales`) on the out-of-fold probabilities
+    of the items from that source (all items when fewer than 100 are): the result is
+    ``label_scales`` and the scores are those of the corrected predictions (``macro_f1_uncorrected``
+    keeps the plain ones). The correction is tuned on the same predictions it is scored on, so those
+    scores are slightly optimistic.
     """
     from sklearn.base import clone
     from sklearn.metrics import precision_recall_fscore_support
     from sklearn.model_selection import StratifiedGroupKFold
+
+    from .model import rescale
 
     y = np.asarray([e.label for e in examples], dtype=object)
     pairs = [(e.text, e.target) for e in examples]
@@ -159,22 +237,38 @@ def cross_validate(model: StanceClassifier, examples: Sequence[LabelledExample],
     groups = np.asarray([f"{e.target}|{e.label}" for e in examples], dtype=object)
     by_group = min(Counter(groups.tolist()).values()) >= k
     strata = groups if by_group else y
-    texts = np.asarray([" ".join(e.text.split()) for e in examples], dtype=object)
-    if len(set(texts.tolist())) < k:
-        texts = np.arange(len(y))  # too few distinct texts to group: plain stratified folds
+    documents = np.asarray([document_of(e) for e in examples], dtype=object)
+    if len(set(documents.tolist())) < k:
+        documents = np.arange(len(y))  # too few distinct documents to group: plain stratified folds
     splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
-    predicted = np.empty(len(y), dtype=object)
-    for train_index, test_index in splitter.split(np.zeros(len(y)), strata, groups=texts):
+    classes = sorted(label_sizes)
+    proba = np.zeros((len(y), len(classes)))
+    for train_index, test_index in splitter.split(np.zeros(len(y)), strata, groups=documents):
         fold_model = clone(model).fit([pairs[i] for i in train_index], y[train_index],
                                       sample_weight=None if weights is None else weights[train_index])
-        predicted[test_index] = fold_model.predict([pairs[i] for i in test_index])
+        columns = [classes.index(str(c)) for c in fold_model.classes_]
+        proba[np.ix_(test_index, columns)] = fold_model.predict_proba([pairs[i] for i in test_index])
+    predicted = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)]
+    tuning: dict[str, Any] = {}
+    if tune_scales_on is not False:
+        chosen = np.asarray([tune_scales_on is None or e.source.split(":", 1)[0] == tune_scales_on
+                             for e in examples])
+        if chosen.sum() < 100:
+            chosen[:] = True
+        scales = tune_label_scales(proba[chosen], classes, y[chosen].tolist())
+        tuning = {"label_scales": scales, "label_scales_tuned_on": int(chosen.sum()),
+                  "macro_f1_uncorrected": _scores(y.tolist(), predicted.tolist())["macro_f1"]}
+        predicted = np.asarray(classes, dtype=object)[np.argmax(rescale(proba, classes, scales), axis=1)]
+        log.info("train_stance: prior correction %s tuned on %d out-of-fold predictions",
+                 ", ".join(f"{c} x{v:g}" for c, v in scales.items()), int(chosen.sum()))
 
     majority = label_sizes.most_common(1)[0][0]
     metrics: dict[str, Any] = dict(_scores(y.tolist(), predicted.tolist()))
     metrics["baseline_macro_f1"] = _scores(y.tolist(), [majority] * len(y))["macro_f1"]
     metrics["cv_folds"] = k
     metrics["cv_stratified_by"] = "target+label" if by_group else "label"
-    metrics["cv_grouped_by"] = "text"
+    metrics["cv_grouped_by"] = "document"
+    metrics.update(tuning)
     per_target: dict[str, Any] = {}
     targets = np.asarray([e.target for e in examples], dtype=object)
     for target in sorted(set(targets.tolist())):
@@ -200,7 +294,10 @@ def train(settings: StanceConfig, examples: Sequence[LabelledExample]) -> tuple[
     check_engine(settings)  # fail before the cross-validation, not after it
     model = build_model(settings)
     weights = sample_weights(examples, settings.source_weights)
-    metrics = cross_validate(model, examples, settings.cv_folds, settings.seed, weights)
+    metrics = cross_validate(model, examples, settings.cv_folds, settings.seed, weights,
+                             tune_scales_on=settings.label_scales_source if settings.label_scales == "auto" else False)
+    if settings.label_scales == "auto":
+        model.set_params(label_scales=metrics.get("label_scales"))
     model.fit([(e.text, e.target) for e in examples], [e.label for e in examples], sample_weight=weights)
     metrics["engine"] = settings.engine
     if settings.engine == "transformer":
