@@ -13,9 +13,9 @@ classifier on all the data and writes:
     ``cv_folds`` (folds used), ``cv_stratified_by`` (``target+label`` or ``label``),
     ``cv_grouped_by`` (``document``), ``calibration`` (of the final model) and, with
     ``stance.label_scales: auto``, ``label_scales`` (the prior correction tuned on the out-of-fold
-    predictions and applied by the saved model), ``label_scales_tuned_on`` and ``macro_f1_uncorrected``. Floats are rounded to 6 places. When a label has
-    fewer than two examples there is no cross-validation: the scores are ``null`` and
-    ``cv_skipped`` says why.
+    predictions and applied by the saved model), ``label_scales_tuned_on`` and
+    ``macro_f1_uncorrected``. Floats are rounded to 6 places. When a label has fewer than two
+    examples there is no cross-validation: the scores are ``null`` and ``cv_skipped`` says why.
 
 Everything is seeded by ``stance.seed``: the same data and config give the same model
 and metrics.
@@ -60,9 +60,15 @@ def source_weight(source: str, weights: dict[str, float]) -> float:
     """
     best, weight = -1, 1.0
     for key, value in weights.items():
-        if (source == key or source.startswith(key + ":")) and len(key) > best:
+        if source_matches(source, key) and len(key) > best:
             best, weight = len(key), float(value)
     return weight
+
+
+def source_matches(source: str, key: str) -> bool:
+    """Whether ``source`` is ``key`` or starts with ``key`` followed by ``:`` (``written:roles`` matches
+    ``written``)."""
+    return source == key or source.startswith(key + ":")
 
 
 def sample_weights(examples: Sequence[LabelledExample], weights: dict[str, float]) -> np.ndarray | None:
@@ -108,15 +114,21 @@ def fit_model(settings: StanceConfig, examples: Sequence[LabelledExample]) -> St
     weights = sample_weights(examples, settings.source_weights)
     model = build_model(settings)
     if settings.label_scales == "auto":
-        scales = cross_validate(model, examples, settings.cv_folds, settings.seed, weights,
-                                tune_scales_on=settings.label_scales_source).get("label_scales")
-        model.set_params(label_scales=scales)
+        metrics = cross_validate(model, examples, settings.cv_folds, settings.seed, weights,
+                                 tune_scales_on=scales_tuned_on(settings))
+        model.set_params(label_scales=metrics.get("label_scales"))
     return model.fit([(e.text, e.target) for e in examples], [e.label for e in examples], sample_weight=weights)
 
 
 def fixed_scales(settings: StanceConfig) -> dict[str, float] | None:
     """``stance.label_scales`` when it is given as numbers, else None (``auto`` is tuned, ``none`` is off)."""
     return dict(settings.label_scales) if isinstance(settings.label_scales, dict) else None
+
+
+def scales_tuned_on(settings: StanceConfig) -> str | None | bool:
+    """``cross_validate``'s ``tune_scales_on`` for ``settings``: the source to tune on with
+    ``label_scales: auto``, else False (no tuning)."""
+    return settings.label_scales_source if settings.label_scales == "auto" else False
 
 
 def check_engine(settings: StanceConfig) -> None:
@@ -158,14 +170,6 @@ def document_of(example: LabelledExample) -> str:
     return "text:" + " ".join(example.text.split())
 
 
-def _macro_f1_codes(truth: np.ndarray, pred: np.ndarray, n: int) -> float:
-    """Macro-F1 over ``n`` labels coded 0..n-1 (a label never true nor predicted scores 0)."""
-    confusion = np.bincount(truth * n + pred, minlength=n * n).reshape(n, n)
-    tp = np.diag(confusion).astype(float)
-    denominator = confusion.sum(axis=0) + confusion.sum(axis=1)
-    return float(np.mean(np.divide(2 * tp, denominator, out=np.zeros(n), where=denominator > 0)))
-
-
 def tune_label_scales(proba: np.ndarray, classes: Sequence[str], y: Sequence[str],
                       grid: Sequence[float] = SCALE_GRID, tolerance: float = SCALE_TOLERANCE) -> dict[str, float]:
     """The prior correction that maximises macro-F1 of ``argmax(rescale(proba))`` against ``y``.
@@ -178,6 +182,8 @@ def tune_label_scales(proba: np.ndarray, classes: Sequence[str], y: Sequence[str
     """
     from itertools import product
 
+    from sklearn.metrics import f1_score
+
     classes = [str(c) for c in classes]
     codes = {c: i for i, c in enumerate(classes)}
     truth = np.asarray([codes[label] for label in y], dtype=np.int64)
@@ -188,7 +194,8 @@ def tune_label_scales(proba: np.ndarray, classes: Sequence[str], y: Sequence[str
     for values in product(grid, repeat=len(free)):
         scales = dict(zip(free, values, strict=True))
         shift = np.asarray([np.log(scales.get(c, 1.0)) for c in classes])
-        score = _macro_f1_codes(truth, np.argmax(logp + shift, axis=1), len(classes))
+        score = float(f1_score(truth, np.argmax(logp + shift, axis=1), labels=list(range(len(classes))),
+                               average="macro", zero_division=0))
         tried.append((round(float(np.abs(shift).sum()), 12), -score, values))
     best = max(-t[1] for t in tried)
     _, _, values = min(t for t in tried if -t[1] >= best - tolerance)
@@ -208,12 +215,12 @@ def cross_validate(model: StanceClassifier, examples: Sequence[LabelledExample],
     warning) and the cross-validation is skipped when that leaves fewer than two folds. ``weights``
     (one per example) weigh the training folds; the scores count every held-out item once.
 
-    ``tune_scales_on`` (a source prefix such as ``"ungdc"``, or None for every item; False: no
-    tuning) tunes the prior correction (:func:`tune_label_scales`) on the out-of-fold probabilities
-    of the items from that source (all items when fewer than 100 are): the result is
-    ``label_scales`` and the scores are those of the corrected predictions (``macro_f1_uncorrected``
-    keeps the plain ones). The correction is tuned on the same predictions it is scored on, so those
-    scores are slightly optimistic.
+    ``tune_scales_on`` (a source key as in ``stance.source_weights``, such as ``"ungdc"``; None:
+    every item; False: no tuning) tunes the prior correction (:func:`tune_label_scales`) on the
+    out-of-fold probabilities of the items from that source (all items when fewer than 100 are):
+    the result is ``label_scales`` and the scores are those of the corrected predictions
+    (``macro_f1_uncorrected`` keeps the plain ones). The correction is tuned on the same predictions
+    it is scored on, so those scores are slightly optimistic.
     """
     from sklearn.base import clone
     from sklearn.metrics import precision_recall_fscore_support
@@ -251,7 +258,7 @@ def cross_validate(model: StanceClassifier, examples: Sequence[LabelledExample],
     predicted = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)]
     tuning: dict[str, Any] = {}
     if tune_scales_on is not False:
-        chosen = np.asarray([tune_scales_on is None or e.source.split(":", 1)[0] == tune_scales_on
+        chosen = np.asarray([tune_scales_on is None or source_matches(e.source, tune_scales_on)
                              for e in examples])
         if chosen.sum() < 100:
             chosen[:] = True
@@ -295,7 +302,7 @@ def train(settings: StanceConfig, examples: Sequence[LabelledExample]) -> tuple[
     model = build_model(settings)
     weights = sample_weights(examples, settings.source_weights)
     metrics = cross_validate(model, examples, settings.cv_folds, settings.seed, weights,
-                             tune_scales_on=settings.label_scales_source if settings.label_scales == "auto" else False)
+                             tune_scales_on=scales_tuned_on(settings))
     if settings.label_scales == "auto":
         model.set_params(label_scales=metrics.get("label_scales"))
     model.fit([(e.text, e.target) for e in examples], [e.label for e in examples], sample_weight=weights)
